@@ -1,0 +1,12 @@
+//! # webqq-proto
+//!
+//! The sans-IO core of webqq-rs. It never touches a socket, a clock or a thread: it takes
+//! bytes received, connection events and the current time, and gives back bytes to send,
+//! connections to open or close, the next deadline, and events.
+//!
+//! Layers, bottom up (see `design.md`):
+//! - [`http1::codec`]: HTTP/1.1 request encoding and incremental response decoding.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod http1;
