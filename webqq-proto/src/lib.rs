@@ -6,7 +6,9 @@
 //!
 //! Layers, bottom up (see `design.md`):
 //! - [`http1::codec`]: HTTP/1.1 request encoding and incremental response decoding.
+//! - [`webqq`]: the WebQQ session (hashes, password schemes, decoders, the session machine).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod http1;
+pub mod webqq;

@@ -1,0 +1,11 @@
+//! The WebQQ / SmartQQ session layer (see `design.md`, layer `webqq`).
+//!
+//! - [`hash`]: the list hashes and ptlogin's small hashes (protocol §4).
+//! - [`password`]: the `p` parameter of `/login`, schemes A, B, C (protocol §3.5), over
+//!   [`qqtea`].
+//! - [`secret`]: redacted wrappers for passwords, cookies and session keys.
+
+pub mod hash;
+pub mod password;
+pub mod qqtea;
+pub mod secret;
