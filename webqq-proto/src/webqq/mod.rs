@@ -7,5 +7,6 @@
 
 pub mod hash;
 pub mod password;
+pub mod profile;
 pub mod qqtea;
 pub mod secret;
