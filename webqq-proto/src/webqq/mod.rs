@@ -5,7 +5,11 @@
 //!   [`qqtea`].
 //! - [`secret`]: redacted wrappers for passwords, cookies and session keys.
 
+pub mod error;
 pub mod hash;
+pub mod jscall;
+pub mod login_decode;
+pub mod model;
 pub mod password;
 pub mod profile;
 pub mod qqtea;
