@@ -15,5 +15,6 @@ pub mod password;
 pub mod poll;
 pub mod profile;
 pub mod qqtea;
+pub mod request;
 pub mod secret;
 pub mod send_reply;
