@@ -170,6 +170,8 @@ pub enum LoginError {
     },
     /// The ptlogin reply could not be decoded at all.
     Malformed(String),
+    /// A login step kept failing at the transport or HTTP level.
+    Unreachable(String),
 }
 
 impl LoginError {
@@ -223,6 +225,7 @@ impl fmt::Display for LoginError {
             }
             LoginError::Other { code, message } => write!(f, "login: ptuiCB {code}: {message}"),
             LoginError::Malformed(m) => write!(f, "login: {m}"),
+            LoginError::Unreachable(m) => write!(f, "login: server unreachable: {m}"),
         }
     }
 }

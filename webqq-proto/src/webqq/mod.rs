@@ -18,3 +18,4 @@ pub mod qqtea;
 pub mod request;
 pub mod secret;
 pub mod send_reply;
+pub mod session;
