@@ -92,8 +92,9 @@ pub struct PtuiCb {
     pub code: u32,
     /// Argument 2, a sub-code (`'2'` with code 4 = page expired).
     pub sub: String,
-    /// Argument 3: the URL to open next (check_sig) on success.
-    pub url: String,
+    /// Argument 3: the URL to open next (check_sig) on success. Its `ptsigx` is a login
+    /// ticket, hence a [`Secret`].
+    pub url: Secret,
     /// Argument 5: the human-readable message.
     pub message: String,
     /// Argument 6: the nickname on success.
@@ -119,7 +120,7 @@ pub fn parse_ptui_cb(body: &[u8]) -> Result<PtuiCb, DecodeError> {
     Ok(PtuiCb {
         code,
         sub: text(&args[1]),
-        url: text(&args[2]),
+        url: Secret::new(text(&args[2])),
         message: text(&args[4]),
         nick: args.get(5).map(|a| text(a)).unwrap_or_default(),
     })
@@ -235,8 +236,8 @@ impl std::error::Error for LoginError {}
 /// A successful `/login` or `/ptqrlogin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginOk {
-    /// The URL to visit next (check_sig, or the proxy page in [W-early]).
-    pub next_url: String,
+    /// The URL to visit next (check_sig, or the proxy page in [W-early]); a login ticket.
+    pub next_url: Secret,
     /// The account's nickname.
     pub nick: String,
 }
@@ -244,8 +245,8 @@ pub struct LoginOk {
 /// Maps a `/login` `ptuiCB` to success or a typed [`LoginError`] (protocol §3.6 table).
 pub fn login_outcome(cb: &PtuiCb) -> Result<LoginOk, LoginError> {
     Err(match cb.code {
-        0 if cb.url.contains("aq.qq.com") => LoginError::Abnormal {
-            url: cb.url.clone(),
+        0 if cb.url.expose().contains("aq.qq.com") => LoginError::Abnormal {
+            url: cb.url.expose().to_string(),
         },
         0 => {
             return Ok(LoginOk {
@@ -398,7 +399,7 @@ mod tests {
         ];
         for (body, want) in table {
             let cb = parse_ptui_cb(body).unwrap();
-            let got = login_outcome(&cb).map(|ok| ok.next_url);
+            let got = login_outcome(&cb).map(|ok| ok.next_url.expose().to_string());
             assert_eq!(
                 got,
                 want.clone().map(String::from),
@@ -425,9 +426,10 @@ mod tests {
             QrState::Confirmed(ok) => {
                 assert!(
                     ok.next_url
+                        .expose()
                         .starts_with("http://ptlogin4.web2.qq.com/check_sig?")
                 );
-                assert!(ok.next_url.ends_with("pt_3rd_aid=0"));
+                assert!(ok.next_url.expose().ends_with("pt_3rd_aid=0"));
                 assert_eq!(ok.nick, "小萌姬");
             }
             other => panic!("{other:?}"),

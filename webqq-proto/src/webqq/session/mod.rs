@@ -209,8 +209,8 @@ pub enum Phase {
     },
     /// `check_sig` in flight.
     CheckSig {
-        /// The URL.
-        url: String,
+        /// The URL (a login ticket).
+        url: Secret,
     },
     /// `getvfwebqq` in flight.
     GetVfwebqq,

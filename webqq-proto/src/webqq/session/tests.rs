@@ -1237,3 +1237,102 @@ fn a_session_dying_right_after_every_login_gives_up() {
     }
     assert_eq!(*h.s.phase(), Phase::Online);
 }
+
+// ---- invariants under a hostile or flaky server ------------------------------------------
+
+mod chaos {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A reply the scripted server may give to whatever request is pending.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Reply {
+            pick: usize,
+            status: u16,
+            body: usize,
+        },
+        Transport {
+            pick: usize,
+            written: bool,
+        },
+        Advance(u64),
+        Send(u8),
+    }
+
+    const BODIES: &[&str] = &[
+        r#"{"retcode":0,"result":"ok"}"#,
+        r#"{"retcode":102,"errmsg":""}"#,
+        r#"{"retcode":116,"p":"abcdef"}"#,
+        r#"{"retcode":121,"t":"0"}"#,
+        r#"{"retcode":103,"errmsg":""}"#,
+        r#"{"retcode":109}"#,
+        r#"{"retcode":114}"#,
+        r#"{"retcode":1202}"#,
+        r#"{"retcode":100012}"#,
+        r#"{"errCode":0,"msg":"send ok"}"#,
+        r#"{"retcode":100001}"#,
+        r#"{"retcode":0,"result":[{"poll_type":"message","value":{"msg_id":1,"msg_id2":2,"from_uin":11,"time":1,"content":[["font",{}],"hi"]}}]}"#,
+        r#"{"retcode":0,"result":[{"poll_type":"group_message","value":{"msg_id":3,"msg_id2":3,"from_uin":500,"send_uin":11,"seq":9,"time":1,"content":["x"]}}]}"#,
+        r#"{"retcode":0,"result":{"uin":123456789,"vfwebqq":"VF","psessionid":"PSX"}}"#,
+        "ptuiCB('0','0','http://ptlogin4.web2.qq.com/check_sig?x','0','ok', 'me');",
+        r"ptui_checkVC('0','!ABC','\x00\x00\x00\x00\x07\x5b\xcd\x15');",
+        "<html>502 Bad Gateway</html>",
+        "",
+    ];
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            5 => (0usize..8, prop::sample::select(vec![200u16, 200, 200, 302, 404, 502, 504]), 0..BODIES.len())
+                .prop_map(|(pick, status, body)| Step::Reply { pick, status, body }),
+            1 => (0usize..8, any::<bool>()).prop_map(|(pick, written)| Step::Transport { pick, written }),
+            2 => (0u64..15_000).prop_map(Step::Advance),
+            1 => (0u8..3).prop_map(Step::Send),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+        /// Whatever the server does: at most one poll outstanding, and every send ends with
+        /// exactly one outcome once the session is logged out.
+        #[test]
+        fn exactly_once_outcomes_and_one_poll(steps in prop::collection::vec(step(), 1..120)) {
+            let (mut h, poll) = online_w2014();
+            h.pending.push_back(poll);
+            let mut handles = Vec::new();
+            for s in steps {
+                match s {
+                    Step::Reply { pick, status, body } => {
+                        if h.pending.is_empty() { continue; }
+                        let req = h.pending.remove(pick % h.pending.len()).unwrap();
+                        h.reply(&req, status, BODIES[body].to_string(), &[]);
+                    }
+                    Step::Transport { pick, written } => {
+                        if h.pending.is_empty() { continue; }
+                        let req = h.pending.remove(pick % h.pending.len()).unwrap();
+                        h.fail(&req, TransportError::Closed { written });
+                    }
+                    Step::Advance(ms) => h.advance(Duration::from_millis(ms)),
+                    Step::Send(t) => {
+                        let target = [Target::Friend(11), Target::Group(500), Target::Discussion(700)][t as usize];
+                        handles.push(send_text(&mut h, target, "m"));
+                    }
+                }
+                h.drain();
+                let polls = h.pending.iter().filter(|r| r.tag == Tag::Poll).count();
+                prop_assert!(polls <= 1, "{} polls outstanding", polls);
+            }
+            h.s.logout(h.now);
+            // Answer whatever is still out, then count outcomes.
+            while let Some(req) = h.pending.pop_front() {
+                h.reply(&req, 200, r#"{"retcode":0,"result":"ok"}"#.to_string(), &[]);
+            }
+            let events = h.events();
+            for handle in handles {
+                let outcomes = events.iter().filter(|e| matches!(e,
+                    Event::Sent { handle: x } | Event::Uncertain { handle: x, .. } | Event::SendFailed { handle: x, .. } if *x == handle)).count();
+                prop_assert_eq!(outcomes, 1, "{:?}", handle);
+            }
+        }
+    }
+}

@@ -142,7 +142,7 @@ impl Session {
                 let req = self.build(|c| request::qr_login(c, token, action));
                 self.submit(Tag::QrLogin, req, now);
             }
-            Phase::CheckSig { url } => match self.build(|c| request::check_sig(c, &url)) {
+            Phase::CheckSig { url } => match self.build(|c| request::check_sig(c, url.expose())) {
                 Some(req) => {
                     self.submit(Tag::CheckSig, req, now);
                 }
@@ -339,7 +339,7 @@ impl Session {
     }
 
     /// After `/login` or `/ptqrlogin` said 0: check_sig where the era has it (protocol §3.7).
-    fn after_ptlogin(&mut self, url: String, now: Instant) {
+    fn after_ptlogin(&mut self, url: Secret, now: Instant) {
         if self.profile.check_sig {
             self.enter(Phase::CheckSig { url }, Some(LoginStep::CheckSig), now);
         } else {
