@@ -236,7 +236,7 @@ impl std::error::Error for LoginError {}
 /// A successful `/login` or `/ptqrlogin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginOk {
-    /// The URL to visit next (check_sig, or the proxy page in [W-early]); a login ticket.
+    /// The URL to visit next (check_sig, or the proxy page in \[W-early\]); a login ticket.
     pub next_url: Secret,
     /// The account's nickname.
     pub nick: String,

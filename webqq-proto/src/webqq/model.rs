@@ -154,7 +154,7 @@ pub struct Login2Result {
     /// Initial status string.
     #[serde(default)]
     pub status: String,
-    /// [W] the vfwebqq to use; [S] to ignore (protocol §3.10).
+    /// \[W\] the vfwebqq to use; \[S\] to ignore (protocol §3.10).
     #[serde(default)]
     pub vfwebqq: Option<Secret>,
     /// The channel session id.

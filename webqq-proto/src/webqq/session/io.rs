@@ -66,9 +66,9 @@ pub enum Tag {
         /// Group or discussion.
         via: SessionVia,
     },
-    /// [W] heartbeat.
+    /// \[W\] heartbeat.
     Heartbeat,
-    /// [W] logout.
+    /// \[W\] logout.
     Logout,
 }
 
