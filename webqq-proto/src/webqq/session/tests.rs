@@ -815,9 +815,15 @@ fn kick_stops_without_reconnecting() {
     poll_reply(
         &mut h,
         &poll,
-        r#"{"retcode":0,"result":[{"poll_type":"kick_message","value":{"msg_id":1,"msg_id2":1,"from_uin":10000,"to_uin":1,"reason":"logged in elsewhere","show_reason":1}}]}"#,
+        r#"{"retcode":0,"result":[{"poll_type":"kick_message","value":{"msg_id":1,"msg_id2":1,"from_uin":10000,"to_uin":1,"reason":"logged in elsewhere","show_reason":1}},
+        {"poll_type":"message","value":{"msg_id":2,"msg_id2":2,"from_uin":11,"to_uin":1,"content":[["font",{}],"last words"]}}]}"#,
     );
     let ev = h.events();
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Message(m) if m.message.plain_text() == "last words")),
+        "the rest of the batch is delivered"
+    );
     assert!(ev.contains(&Event::Kicked {
         reason: "logged in elsewhere".into()
     }));
