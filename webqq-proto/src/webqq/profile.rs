@@ -471,6 +471,8 @@ pub enum Endpoint {
     MsgTip,
     /// \[W\] logout (protocol §8.4).
     Logout,
+    /// Quick re-login with the saved `supertoken` (protocol §3.11).
+    Pt4Auth,
 }
 
 /// The endpoint table: host role, path and method of every CGI.
@@ -615,6 +617,12 @@ const ROUTES: &[(Endpoint, HostRole, &str, Method)] = &[
         "/channel/logout2",
         Method::Get,
     ),
+    (
+        Endpoint::Pt4Auth,
+        HostRole::PtLogin,
+        "/pt4_auth",
+        Method::Get,
+    ),
 ];
 
 impl Endpoint {
@@ -664,6 +672,7 @@ mod tests {
             Endpoint::C2cMsgSig,
             Endpoint::MsgTip,
             Endpoint::Logout,
+            Endpoint::Pt4Auth,
         ];
         for e in all {
             assert!(ROUTES.iter().any(|(r, ..)| *r == e), "{e:?} missing");

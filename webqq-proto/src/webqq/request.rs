@@ -518,6 +518,27 @@ pub fn send(
     post_r(ctx, endpoint, &r, true)
 }
 
+/// Protocol §3.11: `pt4_auth?daid=164&appid=…&auth_token=time33(supertoken)`.
+pub fn pt4_auth(ctx: &Ctx<'_>, supertoken: &str) -> Request<Bytes> {
+    get(
+        ctx,
+        Endpoint::Pt4Auth,
+        &[
+            ("daid", "164".into()),
+            ("appid", ctx.profile.appid.to_string()),
+            ("auth_token", super::hash::time33(supertoken).to_string()),
+        ],
+    )
+}
+
+/// Protocol §3.11: the client appends these to the check_sig URL `pt4_auth` hands back.
+pub fn quick_check_sig_url(url: &str, profile: &Profile) -> String {
+    format!(
+        "{url}&regmaster=&aid={}&s_url=http%3A%2F%2Fw.qq.com%2Fproxy.html",
+        profile.appid
+    )
+}
+
 /// Protocol §8.1: the \[W\] heartbeat.
 pub fn msg_tip(ctx: &Ctx<'_>, rc: u64) -> Request<Bytes> {
     get(

@@ -70,6 +70,8 @@ pub enum Tag {
     Heartbeat,
     /// \[W\] logout.
     Logout,
+    /// Quick re-login with the saved `supertoken`.
+    Pt4Auth,
 }
 
 impl Tag {

@@ -83,7 +83,7 @@ use super::content::Message;
 use super::hash::{ListHash, hash33};
 use super::login_decode::{
     CheckOutcome, CheckVc, LoginError, QrState, login_outcome, parse_check_vc, parse_login_sig,
-    parse_ptui_cb, qr_state,
+    parse_pt4_auth, parse_ptui_cb, qr_state,
 };
 use super::model::{
     self, C2cMsgSig, DiscussionInfoResult, DiscussionsResult, FriendUin2, FriendsResult,
@@ -253,6 +253,8 @@ pub enum Phase {
     Login2,
     /// Checking imported tokens.
     Resume,
+    /// Quick re-login with the saved `supertoken` (protocol §3.11).
+    QuickAuth,
     /// Loading contacts and the post-login sequence.
     Contacts {
         /// Which step.
@@ -521,7 +523,8 @@ impl Session {
     }
 
     /// Resumes from exported state: cookies go back to the jar, then `get_online_buddies2`
-    /// tests the session; on failure a normal login starts.
+    /// tests the session; if it is gone, a saved `supertoken` is tried (`pt4_auth`, protocol
+    /// §3.11) before a normal login.
     pub fn import_state(&mut self, state: SessionState, now: Instant) {
         self.uin = state.uin;
         self.clientid = state.clientid;
@@ -597,6 +600,7 @@ impl Session {
                 self.on_list(tag, result, now)
             }
             Tag::OnlineBuddies => self.on_online_buddies(result, now),
+            Tag::Pt4Auth => self.on_pt4_auth(result, now),
             Tag::RecentList => self.on_recent_list(now),
             Tag::GroupMembers(gid) => {
                 if let Ok(r) = ok_json::<GroupInfoResult>("get_group_info_ext2", &result) {

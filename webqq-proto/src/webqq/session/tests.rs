@@ -1190,6 +1190,57 @@ fn export_and_import_resume_without_a_new_scan() {
 }
 
 #[test]
+fn a_dead_imported_session_is_renewed_by_pt4_auth_without_a_scan() {
+    let (h, _poll) = online_qr(ProfileId::S2018);
+    let mut state = h.s.export_state().unwrap();
+    state.cookies.push((
+        "supertoken".into(),
+        "ptlogin2.qq.com".into(),
+        Secret::new("@SoxMZ1bd4"),
+    ));
+    state.cookies.push((
+        "superuin".into(),
+        "ptlogin2.qq.com".into(),
+        Secret::new("o0294717557"),
+    ));
+    let mut h = H::new(SessionConfig::new(ProfileId::S2018, 0));
+    h.s.import_state(state.clone(), h.now);
+    h.ok(Tag::OnlineBuddies, r#"{"retcode":103}"#);
+    let auth = h.take(Tag::Pt4Auth);
+    assert_eq!(
+        query(&auth, "auth_token").as_deref(),
+        Some("116069868"),
+        "time33(supertoken), §4.8"
+    );
+    h.reply(&auth, 200, "ptui_qlogin_CB('0', 'https://ptlogin4.web2.qq.com/check_sig?pttype=2&uin=294717557&service=jump', '')", &[]);
+    let sig = h.take(Tag::CheckSig);
+    assert!(
+        sig.request
+            .uri()
+            .to_string()
+            .ends_with("&regmaster=&aid=501004106&s_url=http%3A%2F%2Fw.qq.com%2Fproxy.html")
+    );
+    h.reply(&sig, 302, "", &["ptwebqq=PT3; PATH=/; DOMAIN=qq.com"]);
+    h.ok(
+        Tag::GetVfwebqq,
+        r#"{"retcode":0,"result":{"vfwebqq":"VF3"}}"#,
+    );
+    h.ok(
+        Tag::Login2,
+        r#"{"retcode":0,"result":{"uin":294717557,"psessionid":"PS3"}}"#,
+    );
+    let poll = finish_contacts(&mut h);
+    assert_eq!(form_r(&poll)["psessionid"], "PS3");
+    assert!(!h.events.iter().any(|e| matches!(e, Event::QrCode { .. })));
+    // An expired token falls back to the QR code.
+    let mut h = H::new(SessionConfig::new(ProfileId::S2018, 0));
+    h.s.import_state(state, h.now);
+    h.ok(Tag::OnlineBuddies, r#"{"retcode":103}"#);
+    h.ok(Tag::Pt4Auth, "ptui_qlogin_CB('1', '', '')");
+    assert!(h.has(Tag::QrShow));
+}
+
+#[test]
 fn stale_responses_after_a_relogin_are_ignored() {
     let (mut h, poll) = online_w2014();
     assert!(h.s.load_group_members(500, h.now));

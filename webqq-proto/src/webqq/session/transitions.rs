@@ -167,6 +167,11 @@ impl Session {
                 let req = self.build(request::online_buddies);
                 self.submit(Tag::OnlineBuddies, req, now);
             }
+            Phase::QuickAuth => {
+                let token = self.cookies.value("supertoken").to_string();
+                let req = self.build(|c| request::pt4_auth(c, &token));
+                self.submit(Tag::Pt4Auth, req, now);
+            }
             Phase::Idle
             | Phase::AwaitCaptcha { .. }
             | Phase::Contacts { .. }
@@ -357,6 +362,26 @@ impl Session {
         match result {
             Ok(_) => self.after_check_sig(now),
             Err(e) => self.step_failed(format!("check_sig: {e}"), now),
+        }
+    }
+
+    pub(super) fn on_pt4_auth(
+        &mut self,
+        result: Result<http::Response<Bytes>, TransportError>,
+        now: Instant,
+    ) {
+        if self.phase != Phase::QuickAuth {
+            return;
+        }
+        match ok_body("pt4_auth", &result)
+            .ok()
+            .and_then(|b| parse_pt4_auth(b))
+        {
+            Some(url) => {
+                let url = request::quick_check_sig_url(&url, self.profile);
+                self.after_ptlogin(Secret::new(url), now);
+            }
+            None => self.begin_login(now),
         }
     }
 
@@ -629,6 +654,15 @@ impl Session {
             // Protocol §3.11: `qqbot` tests a restored session with get_online_buddies2.
             Phase::Resume => match buddies {
                 Ok(_) => self.start_contacts(now),
+                // Protocol §3.11: with `supertoken` and `superuin` still in the jar a QR-era
+                // session can be renewed without a scan.
+                Err(_)
+                    if self.profile.is_smartqq()
+                        && self.cookies.get("supertoken").is_some()
+                        && self.cookies.get("superuin").is_some() =>
+                {
+                    self.enter(Phase::QuickAuth, Some(LoginStep::Resume), now)
+                }
                 Err(_) => self.begin_login(now),
             },
             Phase::Contacts {
