@@ -126,6 +126,11 @@ impl ResponseDecoder {
 
     /// Takes what it can from the front of `buf` and returns the next event, or `Ok(None)`
     /// when more bytes are needed. Bytes after the end of this response stay in `buf`.
+    ///
+    /// A head is parsed again only when an empty line (its possible end) has arrived since the
+    /// last try, so a head fed byte by byte costs linear time. Hence an error inside a head
+    /// that has not ended yet is reported when its end arrives, when it passes the head limit,
+    /// or at [`decode_eof`](Self::decode_eof); the result at EOF is the same for any split.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<DecodeEvent>, DecodeError> {
         let result = self.step(buf);
         self.fail_on_error(result)
