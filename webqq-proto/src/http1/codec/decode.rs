@@ -259,7 +259,7 @@ impl ResponseDecoder {
     /// coding fails, MUST record the message as incomplete." Only a body delimited by the
     /// close is complete at EOF.
     fn at_eof(&mut self, buf: &mut BytesMut) -> Result<Option<DecodeEvent>, DecodeError> {
-        match &self.state {
+        match &mut self.state {
             State::Head => {
                 if buf.is_empty() && self.consumed == self.head.skipped() as u64 {
                     return Ok(None);
@@ -274,14 +274,17 @@ impl ResponseDecoder {
             }
             State::Length { remaining, total } => Err(DecodeError::Incomplete {
                 part: "body",
-                received: total - remaining,
+                received: *total - *remaining,
                 expected: Some(*total),
             }),
-            State::Chunked(_) => Err(DecodeError::Incomplete {
-                part: "chunked body",
-                received: self.body_received,
-                expected: None,
-            }),
+            State::Chunked(chunked) => {
+                chunked.check_at_eof(buf, &self.config)?;
+                Err(DecodeError::Incomplete {
+                    part: "chunked body",
+                    received: self.body_received,
+                    expected: None,
+                })
+            }
             State::UntilEof => {
                 self.state = State::Done;
                 Ok(Some(DecodeEvent::End {
