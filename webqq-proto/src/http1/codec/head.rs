@@ -198,6 +198,8 @@ impl HeadReader {
             };
             let _ = buf.split_to(n);
             self.skipped += n;
+            // Search positions were relative to the bytes just dropped.
+            self.end = SectionEnd::default();
             if self.skipped > config.limits.max_head_bytes {
                 let limit = config.limits.max_head_bytes as u64;
                 return Err(DecodeError::Limit {
