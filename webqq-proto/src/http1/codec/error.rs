@@ -64,10 +64,21 @@ impl DecodeError {
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DecodeError::Incomplete { part, received, expected: Some(e) } => {
-                write!(f, "connection closed mid-{part}: received {received} of {e} bytes")
+            DecodeError::Incomplete {
+                part,
+                received,
+                expected: Some(e),
+            } => {
+                write!(
+                    f,
+                    "connection closed mid-{part}: received {received} of {e} bytes"
+                )
             }
-            DecodeError::Incomplete { part, received, expected: None } => {
+            DecodeError::Incomplete {
+                part,
+                received,
+                expected: None,
+            } => {
                 write!(f, "connection closed mid-{part} after {received} bytes")
             }
             DecodeError::Limit { what, limit } => write!(f, "{what} exceeds the limit of {limit}"),
