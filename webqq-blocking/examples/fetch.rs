@@ -233,12 +233,11 @@ fn main() -> ExitCode {
             reused: stats.reused,
             retries: stats.retries,
         };
-        let mut line = serde_json::Map::new();
-        line.insert(
-            "summary".into(),
-            serde_json::to_value(summary).expect("plain data"),
+        let line = SummaryLine { summary };
+        println!(
+            "{}",
+            serde_json::to_string(&line).expect("plain data serializes")
         );
-        println!("{}", serde_json::Value::Object(line));
     } else {
         println!(
             "{} requests, {errors} errors, {} connections opened, {} reused, {} retries",
