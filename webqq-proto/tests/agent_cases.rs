@@ -1,10 +1,10 @@
 //! One scripted-peer test per case of keepalive-race.md and issue 3 item 9, in virtual time.
-mod support;
+mod harness;
 
 use std::io;
 use std::io::Write as _;
 
-use support::{Accept, Act, ServerIdle, Sim, ok, response, secs, tag};
+use harness::{Accept, Act, ServerIdle, Sim, ok, response, secs, tag};
 use webqq_proto::http1::{
     AgentConfig, ConnState, Origin, Replay, RequestError, Scheme, TimeoutPhase,
 };
@@ -25,7 +25,7 @@ fn origin_a() -> Origin {
 
 /// The server answers the first request on each connection and closes, without answering,
 /// when a second request arrives on a kept-alive connection: the stale keep-alive race.
-fn close_on_second(seen: &support::Seen) -> support::Reply {
+fn close_on_second(seen: &harness::Seen) -> harness::Reply {
     if seen.nth_on_conn == 0 {
         ok("first")
     } else {

@@ -115,7 +115,7 @@ impl ChunkedDecoder {
                     self.state = State::Size { scanned: 0 };
                 }
                 State::Trailers(end) => {
-                    let Some((len, trailers)) = trailer_section(buf, end, config)? else {
+                    let Some((len, trailers)) = trailer_section(buf, end, config, false)? else {
                         return Ok(None);
                     };
                     let _ = buf.split_to(len);
@@ -124,6 +124,15 @@ impl ChunkedDecoder {
                 }
             }
         }
+    }
+
+    /// The connection ended with `buf` left over: returns the error those bytes already are
+    /// (a trailer section is parsed only once its end may have arrived), else `Ok(())`.
+    pub fn check_at_eof(&mut self, buf: &[u8], config: &DecoderConfig) -> Result<(), DecodeError> {
+        if let State::Trailers(end) = &mut self.state {
+            trailer_section(buf, end, config, true)?;
+        }
+        Ok(())
     }
 }
 
@@ -180,6 +189,7 @@ fn trailer_section(
     buf: &[u8],
     end: &mut SectionEnd,
     config: &DecoderConfig,
+    force: bool,
 ) -> Result<Option<(usize, HeaderMap)>, DecodeError> {
     let max = config.limits.max_trailer_bytes;
     match buf {
@@ -193,7 +203,7 @@ fn trailer_section(
         }
         _ => {}
     }
-    if !end.may_have_arrived(buf) && buf.len() <= max {
+    if !force && !end.may_have_arrived(buf) && buf.len() <= max {
         return Ok(None);
     }
     let window = &buf[..buf.len().min(max)];

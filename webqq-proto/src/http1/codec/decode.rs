@@ -126,6 +126,11 @@ impl ResponseDecoder {
 
     /// Takes what it can from the front of `buf` and returns the next event, or `Ok(None)`
     /// when more bytes are needed. Bytes after the end of this response stay in `buf`.
+    ///
+    /// A head is parsed again only when an empty line (its possible end) has arrived since the
+    /// last try, so a head fed byte by byte costs linear time. Hence an error inside a head
+    /// that has not ended yet is reported when its end arrives, when it passes the head limit,
+    /// or at [`decode_eof`](Self::decode_eof); the result at EOF is the same for any split.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<DecodeEvent>, DecodeError> {
         let result = self.step(buf);
         self.fail_on_error(result)
@@ -254,7 +259,7 @@ impl ResponseDecoder {
     /// coding fails, MUST record the message as incomplete." Only a body delimited by the
     /// close is complete at EOF.
     fn at_eof(&mut self, buf: &mut BytesMut) -> Result<Option<DecodeEvent>, DecodeError> {
-        match &self.state {
+        match &mut self.state {
             State::Head => {
                 if buf.is_empty() && self.consumed == self.head.skipped() as u64 {
                     return Ok(None);
@@ -269,14 +274,17 @@ impl ResponseDecoder {
             }
             State::Length { remaining, total } => Err(DecodeError::Incomplete {
                 part: "body",
-                received: total - remaining,
+                received: *total - *remaining,
                 expected: Some(*total),
             }),
-            State::Chunked(_) => Err(DecodeError::Incomplete {
-                part: "chunked body",
-                received: self.body_received,
-                expected: None,
-            }),
+            State::Chunked(chunked) => {
+                chunked.check_at_eof(buf, &self.config)?;
+                Err(DecodeError::Incomplete {
+                    part: "chunked body",
+                    received: self.body_received,
+                    expected: None,
+                })
+            }
             State::UntilEof => {
                 self.state = State::Done;
                 Ok(Some(DecodeEvent::End {
