@@ -626,3 +626,26 @@ fn an_invalid_request_is_answered_with_an_error() {
     ));
     let _ = ConnState::Idle;
 }
+
+#[test]
+fn keep_alive_timeout_hint_shortens_the_idle_time() {
+    let mut sim = Sim::new(config(), |_| {
+        vec![Act::Send(response(
+            200,
+            &["Keep-Alive: timeout=2, max=100"],
+            "x",
+        ))]
+    });
+    sim.submit("GET", A, b"", tag("one"));
+    let soon = sim.at(secs(1.0));
+    sim.submit("GET", A, b"", tag("within").not_before(soon));
+    let later = sim.at(secs(2.8));
+    sim.submit("GET", A, b"", tag("after").not_before(later));
+    sim.run(secs(60.0));
+    assert!(sim.response("within").as_ref().unwrap().reused);
+    assert!(
+        !sim.response("after").as_ref().unwrap().reused,
+        "idle 1.8 s > 2 s less margin"
+    );
+    assert!(sim.agent.stats().idle_expired >= 1);
+}

@@ -9,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Request, Uri, header};
 use url::Url;
 
+use super::body::BodyBuf;
 use super::codec::{ContentDecoder, DecodeError, EncodeError, ResponseHead, encode_request};
 use super::conn::{Cause, Conn, ConnEvent, ConnState};
 use super::pool::{OriginPool, PoolStatus};
@@ -43,7 +44,7 @@ enum Place {
 /// A response being received.
 struct Partial {
     head: ResponseHead,
-    body: BytesMut,
+    body: BodyBuf,
     content: Option<ContentDecoder>,
     /// The response is a redirect that will be followed: its body is dropped.
     redirect: bool,
@@ -598,7 +599,7 @@ impl<T> Agent<T> {
                 };
                 req.partial = Some(Partial {
                     head,
-                    body: BytesMut::new(),
+                    body: BodyBuf::default(),
                     content,
                     redirect,
                     reused,
@@ -606,7 +607,7 @@ impl<T> Agent<T> {
             }
             ConnEvent::Data(data) => {
                 let Some(id) = id else { return };
-                if let Err(e) = self.push_body(id, &data) {
+                if let Err(e) = self.push_body(id, data) {
                     self.fail_request(id, RequestError::Decode(e));
                 }
             }
@@ -668,7 +669,7 @@ impl<T> Agent<T> {
         }
     }
 
-    fn push_body(&mut self, id: RequestId, data: &Bytes) -> Result<(), DecodeError> {
+    fn push_body(&mut self, id: RequestId, data: Bytes) -> Result<(), DecodeError> {
         let Some(partial) = self.requests.get_mut(&id).and_then(|r| r.partial.as_mut()) else {
             return Ok(());
         };
@@ -677,10 +678,10 @@ impl<T> Agent<T> {
         }
         match partial.content.as_mut() {
             Some(decoder) => {
-                let decoded = decoder.push(data)?;
-                partial.body.extend_from_slice(&decoded);
+                let decoded = decoder.push(&data)?;
+                partial.body.push(decoded);
             }
-            None => partial.body.extend_from_slice(data),
+            None => partial.body.push(data),
         }
         Ok(())
     }
@@ -694,7 +695,7 @@ impl<T> Agent<T> {
         };
         if let Some(decoder) = partial.content.as_mut() {
             match decoder.finish() {
-                Ok(rest) => partial.body.extend_from_slice(&rest),
+                Ok(rest) => partial.body.push(rest),
                 Err(e) => return self.fail_request(id, RequestError::Decode(e)),
             }
         }
@@ -707,7 +708,7 @@ impl<T> Agent<T> {
             status: partial.head.status,
             reason: partial.head.reason,
             headers: partial.head.headers,
-            body: partial.body.freeze(),
+            body: partial.body.finish(),
             trailers,
             uri: req.request.uri().clone(),
             attempts: req.attempts,
@@ -759,7 +760,13 @@ impl<T> Agent<T> {
             *req.request.body_mut() = Bytes::new();
         }
         if origin != req.origin {
+            // Credentials the caller set by hand are for the origin they asked for; the jar
+            // decides cookies for the new one.
             req.request.headers_mut().remove(header::AUTHORIZATION);
+            if req.own_cookie {
+                req.request.headers_mut().remove(header::COOKIE);
+                req.own_cookie = false;
+            }
         }
         req.request.headers_mut().remove(header::HOST);
         *req.request.method_mut() = method;

@@ -17,6 +17,7 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, Method};
 
 use super::codec::{DecodeError, DecodeEvent, DecoderConfig, ResponseDecoder, ResponseHead};
+use super::keep_alive::idle_limit_from_hint;
 use super::retry::Attempt;
 use super::{ConnId, Origin, RequestId};
 
@@ -77,6 +78,8 @@ pub(crate) struct Conn {
     deadline: Option<Instant>,
     /// Exchanges completed on this connection.
     exchanges: u32,
+    /// The server's `Keep-Alive: timeout` hint, as an idle limit.
+    idle_limit: Option<Duration>,
     /// Cleared for good by `Connection: close` on either side or an HTTP/1.0 reply.
     keep_alive: bool,
     peer_closed: bool,
@@ -99,6 +102,7 @@ impl Conn {
             since: now,
             deadline: Some(now + timeout),
             exchanges: 0,
+            idle_limit: None,
             keep_alive: true,
             peer_closed: false,
             read_buf: BytesMut::new(),
@@ -118,7 +122,12 @@ impl Conn {
     /// of its idle time.
     pub(crate) fn deadline(&self, idle_timeout: Duration) -> Option<Instant> {
         match self.state {
-            ConnState::Idle => Some(self.since + idle_timeout),
+            ConnState::Idle => Some(
+                self.since
+                    + self
+                        .idle_limit
+                        .map_or(idle_timeout, |l| l.min(idle_timeout)),
+            ),
             ConnState::Connecting | ConnState::AwaitingHead => self.deadline,
             _ => None,
         }
@@ -244,6 +253,7 @@ impl Conn {
                 Ok(Some(DecodeEvent::Interim(_))) => continue,
                 Ok(Some(DecodeEvent::Head(head))) => {
                     self.keep_alive &= head.framing.keep_alive;
+                    self.idle_limit = idle_limit_from_hint(&head.headers);
                     self.state = ConnState::ReadingBody;
                     self.deadline = None;
                     return Some(ConnEvent::Head(head));

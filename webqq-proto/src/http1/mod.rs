@@ -6,10 +6,12 @@
 pub mod codec;
 
 mod agent;
+mod body;
 mod conn;
 mod cookies;
 mod error;
 mod io;
+mod keep_alive;
 mod options;
 mod origin;
 mod pool;
@@ -23,6 +25,7 @@ pub use conn::ConnState;
 pub use cookies::{CookieJar, CookieJarError};
 pub use error::{RequestError, TimeoutPhase};
 pub use io::{ConnId, Input, Output, RequestId};
+pub use keep_alive::idle_limit_from_hint;
 pub use options::{
     AgentConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNS_PER_ORIGIN,
     DEFAULT_MAX_REDIRECTS, Replay, RequestOptions,
