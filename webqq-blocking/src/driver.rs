@@ -13,6 +13,8 @@ use webqq_proto::http1::{
 
 /// Bytes read per `read` call by a connection's reader thread.
 const READ_CHUNK: usize = 16 * 1024;
+/// A write blocked this long (a peer that stopped reading) fails the connection.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A finished request: its id, its tag and its outcome.
 pub type Finished<T> = (RequestId, T, Result<Box<Response>, RequestError>);
@@ -172,6 +174,7 @@ impl<T> Driver<T> {
                 match TcpStream::connect_timeout(&addr, timeout) {
                     Ok(stream) => {
                         let _ = stream.set_nodelay(true);
+                        let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
                         let _ = tx.send(Event::Connected(conn, stream));
                         return;
                     }

@@ -243,7 +243,11 @@ impl<T> Agent<T> {
                     return;
                 };
                 match c.state() {
-                    ConnState::Connecting | ConnState::Idle => {
+                    ConnState::Connecting => {
+                        let error = std::io::ErrorKind::InvalidData;
+                        self.on_connect_lost(conn, RequestError::ConnectFailed { error });
+                    }
+                    ConnState::Idle => {
                         // Unsolicited bytes on an idle connection (a 408 is the server
                         // closing it): close quietly, like Go's readLoop.
                         self.stats.idle_closed_by_server += 1;

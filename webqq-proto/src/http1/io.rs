@@ -31,7 +31,9 @@ impl fmt::Display for RequestId {
 
 /// What happened on the driver's side. Feed each with [`Agent::handle_input`](super::Agent::handle_input),
 /// then call [`Agent::poll_output`](super::Agent::poll_output) until it returns a timeout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// `Debug` shows the length of `Data`, not its bytes (they may hold cookies).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Input<'a> {
     /// The connection asked for by [`Output::Connect`] is established (TCP and, for https, TLS).
     Connected {
@@ -71,7 +73,8 @@ pub enum Input<'a> {
 
 /// What the agent wants done, or tells. `T` is the caller's tag type (see
 /// [`RequestOptions`](super::RequestOptions)).
-#[derive(Debug)]
+///
+/// `Debug` shows the length of `Write`, not its bytes (a request carries cookies).
 pub enum Output<T> {
     /// Open a connection to `origin` and report [`Input::Connected`] or
     /// [`Input::ConnectFailed`] for `conn`.
@@ -110,4 +113,54 @@ pub enum Output<T> {
     /// Nothing more to do now. Call `poll_output` again when this instant is reached, or as
     /// soon as any input was handled or a request was submitted or cancelled.
     Timeout(Instant),
+}
+
+impl fmt::Debug for Input<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Input::Connected { conn } => write!(f, "Connected({conn})"),
+            Input::ConnectFailed { conn, error } => write!(f, "ConnectFailed({conn}, {error:?})"),
+            Input::Data { conn, bytes } => write!(f, "Data({conn}, {} bytes)", bytes.len()),
+            Input::Eof { conn } => write!(f, "Eof({conn})"),
+            Input::Failed { conn, error } => write!(f, "Failed({conn}, {error:?})"),
+            Input::Time(now) => write!(f, "Time({now:?})"),
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Output<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Output::Connect { conn, origin } => write!(f, "Connect({conn}, {origin})"),
+            Output::Write { conn, bytes } => write!(f, "Write({conn}, {} bytes)", bytes.len()),
+            Output::Close { conn } => write!(f, "Close({conn})"),
+            Output::Response { id, tag, result } => f
+                .debug_struct("Response")
+                .field("id", id)
+                .field("tag", tag)
+                .field("result", result)
+                .finish(),
+            Output::Timeout(at) => write!(f, "Timeout({at:?})"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_bytes() {
+        let secret = b"Cookie: skey=@s3cr3t";
+        let input = Input::Data {
+            conn: ConnId(1),
+            bytes: secret,
+        };
+        assert_eq!(format!("{input:?}"), "Data(conn#1, 20 bytes)");
+        let output: Output<()> = Output::Write {
+            conn: ConnId(1),
+            bytes: Bytes::from_static(secret),
+        };
+        assert_eq!(format!("{output:?}"), "Write(conn#1, 20 bytes)");
+    }
 }

@@ -3,7 +3,10 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode, Uri, Version};
 
 /// A complete response, its body content-decoded.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows header names but not values, and the body's length (they may hold session
+/// keys and cookies).
+#[derive(Clone)]
 pub struct Response {
     /// HTTP version of the status line.
     pub version: Version,
@@ -25,4 +28,19 @@ pub struct Response {
     pub reused: bool,
     /// Redirects followed.
     pub redirects: u8,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("version", &self.version)
+            .field("status", &self.status)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("body_len", &self.body.len())
+            .field("uri", &self.uri)
+            .field("attempts", &self.attempts)
+            .field("reused", &self.reused)
+            .field("redirects", &self.redirects)
+            .finish_non_exhaustive()
+    }
 }
