@@ -649,3 +649,48 @@ fn keep_alive_timeout_hint_shortens_the_idle_time() {
     );
     assert!(sim.agent.stats().idle_expired >= 1);
 }
+
+/// The server's idle close and the client's request cross on the wire (5 ms each way): the
+/// request is written into a connection whose FIN is already in flight.
+fn crossing(method: &'static str) -> Sim {
+    let mut sim = Sim::new(config(), |_| ok("x"));
+    sim.latency = secs(0.005);
+    sim.server_idle = ServerIdle::Close(secs(1.0));
+    sim.submit("GET", A, b"", tag("first"));
+    // The first response leaves the server at 15 ms; the server closes at 1.015 s and its FIN
+    // reaches the client at 1.020 s. Send in between.
+    let at = sim.at(secs(1.017));
+    sim.submit(method, A, b"body", tag("crossing").not_before(at));
+    sim.run(secs(60.0));
+    sim
+}
+
+#[test]
+fn idle_close_crossing_a_get_is_retried() {
+    let sim = crossing("GET");
+    let r = sim
+        .response("crossing")
+        .as_ref()
+        .unwrap_or_else(|e| panic!("{e}\n{}", sim.dump()));
+    assert_eq!((r.attempts, r.reused), (2, false));
+    assert_eq!(sim.seen.len(), 2, "the server never read the crossing copy");
+}
+
+#[test]
+fn idle_close_crossing_a_post_is_reported_not_repeated() {
+    let sim = crossing("POST");
+    assert!(
+        matches!(
+            sim.response("crossing"),
+            Err(RequestError::ConnectionClosed {
+                reused: true,
+                response_started: false,
+                ..
+            })
+        ),
+        "{:?}\n{}",
+        sim.response("crossing"),
+        sim.dump()
+    );
+    assert_eq!(sim.agent.stats().retries, 0);
+}
