@@ -36,7 +36,7 @@ impl<T> Agent<T> {
     }
 
     /// Asks the driver for a connection; `reserved` is the retry it is opened for.
-    pub(super) fn open_conn(&mut self, origin: Origin, reserved: Option<RequestId>) {
+    pub(super) fn open_conn(&mut self, origin: Origin, reserved: Option<RequestId>) -> ConnId {
         let id = ConnId(self.next_conn);
         self.next_conn += 1;
         self.stats.connections_opened += 1;
@@ -48,6 +48,7 @@ impl<T> Agent<T> {
         conn.request = reserved;
         self.conns.insert(id, conn);
         self.out.push_back(Output::Connect { conn: id, origin });
+        id
     }
 
     pub(super) fn on_connected(&mut self, conn: ConnId) {

@@ -132,26 +132,13 @@ impl<T> Agent<T> {
                     req.partial = None;
                     self.stats.retries += 1;
                     let origin = req.origin.clone();
-                    let conn = ConnId(self.next_conn);
-                    req.place = Place::Reserved(conn);
-                    self.open_conn(origin, Some(id));
+                    let fresh = self.open_conn(origin, Some(id));
+                    if let Some(req) = self.requests.get_mut(&id) {
+                        req.place = Place::Reserved(fresh);
+                    }
                     return;
                 }
-                let error = match cause {
-                    Cause::Closed => RequestError::ConnectionClosed {
-                        reused: attempt.reused,
-                        written: attempt.written,
-                        response_started: attempt.response_started,
-                    },
-                    Cause::Io(error) => RequestError::ConnectionReset {
-                        error,
-                        reused: attempt.reused,
-                        written: attempt.written,
-                        response_started: attempt.response_started,
-                    },
-                    Cause::Decode(e) => RequestError::Decode(e),
-                };
-                self.fail_request(id, error);
+                self.fail_request(id, failure_error(attempt, cause));
             }
         }
     }
@@ -309,5 +296,28 @@ impl<T> Agent<T> {
             }
         }
         self.out.push_back(Output::Response { id, tag, result });
+    }
+}
+
+/// The error a caller gets for an attempt that failed and was not retried.
+fn failure_error(attempt: Attempt, cause: Cause) -> RequestError {
+    let Attempt {
+        reused,
+        written,
+        response_started,
+    } = attempt;
+    match cause {
+        Cause::Closed => RequestError::ConnectionClosed {
+            reused,
+            written,
+            response_started,
+        },
+        Cause::Io(error) => RequestError::ConnectionReset {
+            error,
+            reused,
+            written,
+            response_started,
+        },
+        Cause::Decode(e) => RequestError::Decode(e),
     }
 }

@@ -18,7 +18,7 @@ use super::codec::{ContentDecoder, DecodeError, EncodeError, ResponseHead, encod
 use super::conn::{Cause, Conn, ConnEvent, ConnState};
 use super::pool::{OriginPool, PoolStatus};
 use super::redirect::{redirect_method, resolve_location};
-use super::retry::{is_replayable, should_retry};
+use super::retry::{Attempt, is_replayable, should_retry};
 use super::{
     AgentConfig, AgentStats, ConnId, CookieJar, Input, Origin, Output, Replay, RequestError,
     RequestId, RequestOptions, Response, TimeoutPhase,
