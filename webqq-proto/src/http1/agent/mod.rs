@@ -82,6 +82,29 @@ struct Req<T> {
 /// Driving it: call [`poll_output`](Self::poll_output) until it returns [`Output::Timeout`],
 /// carrying out each output; then wait for I/O or that instant, feed what happened with
 /// [`handle_input`](Self::handle_input), and poll again.
+///
+/// ```
+/// use std::time::Instant;
+/// use bytes::Bytes;
+/// use webqq_proto::http1::{Agent, AgentConfig, Input, Output, RequestOptions};
+///
+/// let now = Instant::now();
+/// let mut agent: Agent<&str> = Agent::new(AgentConfig::default(), now);
+/// let request = http::Request::get("http://w.qq.com/").body(Bytes::new()).unwrap();
+/// let id = agent.submit(request, RequestOptions::new("home page"));
+///
+/// let Output::Connect { conn, origin } = agent.poll_output(now) else { panic!() };
+/// assert_eq!(origin.to_string(), "http://w.qq.com:80");
+/// assert!(matches!(agent.poll_output(now), Output::Timeout(_)));
+///
+/// agent.handle_input(Input::Connected { conn });
+/// let Output::Write { bytes, .. } = agent.poll_output(now) else { panic!() };
+/// assert!(bytes.starts_with(b"GET / HTTP/1.1\r\n"));
+///
+/// agent.handle_input(Input::Data { conn, bytes: b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi" });
+/// let Output::Response { id: answered, tag, result } = agent.poll_output(now) else { panic!() };
+/// assert_eq!((answered, tag, result.unwrap().body), (id, "home page", Bytes::from("hi")));
+/// ```
 pub struct Agent<T> {
     config: AgentConfig,
     now: Instant,
