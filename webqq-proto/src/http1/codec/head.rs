@@ -138,7 +138,13 @@ impl HeadReader {
         for field in response.headers.iter() {
             self.fields.push(span_of(head, field, &config.leniency)?);
         }
-        let reason = reason_range(head, config.leniency.multiple_spaces_in_status_line);
+        // httparse gives the reason unless it holds obs-text; then it is found by hand.
+        let reason = match response.reason {
+            Some(r) if !r.is_empty() => {
+                offset_in(head, r.as_bytes())..offset_in(head, r.as_bytes()) + r.len()
+            }
+            _ => reason_range(head, config.leniency.multiple_spaces_in_status_line),
+        };
 
         let head = buf.split_to(len).freeze();
         let mut headers = HeaderMap::with_capacity(self.fields.len());
