@@ -77,6 +77,11 @@ impl CookieJar {
         self.len() == 0
     }
 
+    /// Whether any cookie is stored, expired or not (cheap: no expiry check).
+    pub(crate) fn holds_any(&self) -> bool {
+        self.store.iter_any().next().is_some()
+    }
+
     /// The jar as JSON, session cookies included (a resumed WebQQ session needs them).
     pub fn to_json(&self) -> Result<String, CookieJarError> {
         let mut out = Vec::new();

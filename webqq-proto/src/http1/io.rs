@@ -1,6 +1,8 @@
 //! The I/O vocabulary between the [`Agent`](super::Agent) and a driver (design.md, rule 2):
 //! what the driver tells the agent ([`Input`]) and what the agent asks of it ([`Output`]).
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io;
 use std::time::Instant;
 
@@ -28,6 +30,29 @@ impl fmt::Display for RequestId {
         write!(f, "req#{}", self.0)
     }
 }
+
+/// Hashes the agent's own sequential ids ([`ConnId`], [`RequestId`]) with one multiply
+/// (Fibonacci hashing): they are numbers the agent hands out, not network input, so there is
+/// no flooding to defend against and SipHash would be wasted work on every lookup.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by an agent id.
+pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 /// What happened on the driver's side. Feed each with [`Agent::handle_input`](super::Agent::handle_input),
 /// then call [`Agent::poll_output`](super::Agent::poll_output) until it returns a timeout.

@@ -10,8 +10,8 @@ impl<T> Agent<T> {
         req.place = Place::OnConn(conn);
         req.attempts += 1;
         req.partial = None;
-        if !req.own_cookie {
-            match self.jar.request_header(&req.url) {
+        if !req.own_cookie && self.jar.holds_any() {
+            match req.url().and_then(|url| self.jar.request_header(url)) {
                 Some(v) => req.request.headers_mut().insert(header::COOKIE, v),
                 None => req.request.headers_mut().remove(header::COOKIE),
             };
@@ -68,7 +68,11 @@ impl<T> Agent<T> {
                 let Some(req) = self.requests.get_mut(&id) else {
                     return;
                 };
-                self.jar.store_response(&req.url, &head.headers);
+                if head.headers.contains_key(header::SET_COOKIE) {
+                    if let Some(url) = req.url() {
+                        self.jar.store_response(url, &head.headers);
+                    }
+                }
                 let redirect = req.max_redirects > 0
                     && redirect_method(head.status, req.request.method()).is_some()
                     && head.headers.contains_key(header::LOCATION);
@@ -206,7 +210,12 @@ impl<T> Agent<T> {
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let next = resolve_location(&req.url, location).and_then(|url| {
+        let Some(base) = req.url() else {
+            let error =
+                RequestError::InvalidRedirect(format!("{} is not a URL", req.request.uri()));
+            return self.fail_request(id, error);
+        };
+        let next = resolve_location(base, location).and_then(|url| {
             let uri: Uri = url
                 .as_str()
                 .parse()
@@ -245,7 +254,7 @@ impl<T> Agent<T> {
         req.request.headers_mut().remove(header::HOST);
         *req.request.method_mut() = method;
         *req.request.uri_mut() = uri;
-        req.url = url;
+        req.url = Some(url);
         req.origin = origin.clone();
         req.redirects += 1;
         req.attempts = 0;

@@ -16,6 +16,7 @@ use url::Url;
 use super::body::BodyBuf;
 use super::codec::{ContentDecoder, DecodeError, EncodeError, ResponseHead, encode_request};
 use super::conn::{Cause, Conn, ConnEvent, ConnState};
+use super::io::IdMap;
 use super::pool::{OriginPool, PoolStatus};
 use super::redirect::{redirect_method, resolve_location};
 use super::retry::{Attempt, is_replayable, should_retry};
@@ -59,7 +60,9 @@ struct Req<T> {
     tag: T,
     request: Request<Bytes>,
     origin: Origin,
-    url: Url,
+    /// The request's URL for the cookie jar and redirects, parsed on first use (many
+    /// requests need neither).
+    url: Option<Url>,
     /// The caller set `Cookie` itself: the jar does not touch it.
     own_cookie: bool,
     deadline: Option<Instant>,
@@ -110,9 +113,9 @@ pub struct Agent<T> {
     now: Instant,
     next_conn: u64,
     next_request: u64,
-    conns: HashMap<ConnId, Conn>,
+    conns: IdMap<ConnId, Conn>,
     pools: HashMap<Origin, OriginPool>,
-    requests: HashMap<RequestId, Req<T>>,
+    requests: IdMap<RequestId, Req<T>>,
     delayed: BTreeSet<(Instant, RequestId)>,
     needs_dispatch: bool,
     out: VecDeque<Output<T>>,
@@ -133,6 +136,17 @@ impl<T> std::fmt::Debug for Agent<T> {
     }
 }
 
+impl<T> Req<T> {
+    /// The request's URL (see [`Req::url`]); `None` only if the `url` crate refuses a URI
+    /// that `http` accepted, in which case cookies are neither sent nor stored for it.
+    fn url(&mut self) -> Option<&Url> {
+        if self.url.is_none() {
+            self.url = self.request.uri().to_string().parse().ok();
+        }
+        self.url.as_ref()
+    }
+}
+
 impl<T> Agent<T> {
     /// An agent with no connections, its clock starting at `now`.
     pub fn new(config: AgentConfig, now: Instant) -> Self {
@@ -141,9 +155,9 @@ impl<T> Agent<T> {
             now,
             next_conn: 0,
             next_request: 0,
-            conns: HashMap::new(),
+            conns: IdMap::default(),
             pools: HashMap::new(),
-            requests: HashMap::new(),
+            requests: IdMap::default(),
             delayed: BTreeSet::new(),
             needs_dispatch: false,
             out: VecDeque::new(),
@@ -195,9 +209,7 @@ impl<T> Agent<T> {
         let id = RequestId(self.next_request);
         self.next_request += 1;
         self.stats.requests += 1;
-        let target =
-            Origin::from_uri(request.uri()).zip(request.uri().to_string().parse::<Url>().ok());
-        let Some((origin, url)) = target else {
+        let Some(origin) = Origin::from_uri(request.uri()) else {
             let err =
                 EncodeError::InvalidUri(format!("{}: not an absolute http(s) URI", request.uri()));
             self.emit_response(id, options.tag, Err(RequestError::InvalidRequest(err)));
@@ -233,7 +245,7 @@ impl<T> Agent<T> {
                 tag: options.tag,
                 request,
                 origin,
-                url,
+                url: None,
                 own_cookie,
                 deadline: options.deadline,
                 head_timeout: options.head_timeout.or(self.config.head_timeout),
