@@ -95,7 +95,7 @@ impl<T: Default> Default for RequestOptions<T> {
 /// Agent-wide settings.
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
-    /// Connections open at once per origin, connecting ones included.
+    /// Connections open at once per origin, connecting ones included (0 counts as 1).
     pub max_conns_per_origin: usize,
     /// The client closes connections idle longer than this.
     pub idle_timeout: Duration,

@@ -30,7 +30,8 @@ impl<T> Agent<T> {
         let Some(pool) = self.pools.get(origin) else {
             return;
         };
-        for _ in 0..pool.conns_wanted(self.config.max_conns_per_origin) {
+        // A limit of 0 would leave requests waiting for ever: at least one connection.
+        for _ in 0..pool.conns_wanted(self.config.max_conns_per_origin.max(1)) {
             self.open_conn(origin.clone(), None);
         }
     }
