@@ -229,7 +229,10 @@ impl<T> Agent<T> {
             Err(e) => return self.fail_request(id, RequestError::InvalidRedirect(e)),
         };
         let Some((method, keep_body)) = redirect_method(head.status, req.request.method()) else {
-            return;
+            // Unreachable: only a followed redirect status gets here. Answer rather than
+            // leave the request without an outcome.
+            let error = RequestError::InvalidRedirect(format!("status {}", head.status));
+            return self.fail_request(id, error);
         };
         let headers = req.request.headers_mut();
         if !keep_body {
