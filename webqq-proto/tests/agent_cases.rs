@@ -694,3 +694,37 @@ fn idle_close_crossing_a_post_is_reported_not_repeated() {
     );
     assert_eq!(sim.agent.stats().retries, 0);
 }
+
+#[test]
+fn a_run_is_reproducible() {
+    fn scenario() -> Vec<String> {
+        let mut sim = Sim::new(config(), |s| {
+            let cookie = format!(
+                "Set-Cookie: c{}={}; Domain=qq.test; Path=/",
+                s.path.len(),
+                s.conn_index
+            );
+            vec![Act::Send(response(
+                200,
+                &[&cookie, "Set-Cookie: z=1; Path=/"],
+                "x",
+            ))]
+        });
+        for host in ["a", "b", "c", "d", "e"] {
+            for path in ["/", "/xx", "/yyyy"] {
+                let url: &'static str =
+                    Box::leak(format!("http://{host}.qq.test{path}").into_boxed_str());
+                sim.submit("GET", url, b"", tag(url));
+            }
+        }
+        sim.run(secs(10.0));
+        let mut log = sim.trace.clone();
+        log.extend(
+            sim.seen
+                .iter()
+                .map(|s| format!("{} {:?}", s.origin, s.header("cookie"))),
+        );
+        log
+    }
+    assert_eq!(scenario(), scenario());
+}

@@ -6,7 +6,7 @@ mod dispatch;
 mod exchange;
 mod timers;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -114,7 +114,9 @@ pub struct Agent<T> {
     next_conn: u64,
     next_request: u64,
     conns: IdMap<ConnId, Conn>,
-    pools: HashMap<Origin, OriginPool>,
+    /// Ordered, so that the agent's outputs do not depend on a hash seed: a run is
+    /// reproducible (design.md rule 1).
+    pools: BTreeMap<Origin, OriginPool>,
     requests: IdMap<RequestId, Req<T>>,
     delayed: BTreeSet<(Instant, RequestId)>,
     needs_dispatch: bool,
@@ -156,7 +158,7 @@ impl<T> Agent<T> {
             next_conn: 0,
             next_request: 0,
             conns: IdMap::default(),
-            pools: HashMap::new(),
+            pools: BTreeMap::new(),
             requests: IdMap::default(),
             delayed: BTreeSet::new(),
             needs_dispatch: false,
