@@ -553,3 +553,36 @@ fn pipelined_sequence_of_mixed_framings() {
     );
     assert_eq!(all[0].interim.len(), 1);
 }
+
+#[test]
+fn gzip_content_coding_after_chunked_transfer_coding() {
+    // RFC 9110 §8.4: content coding is a property of the representation, undone after the
+    // transfer coding; the decoded size is held to the body limit.
+    use std::io::Write;
+    use webqq_proto::http1::codec::ContentDecoder;
+    let text = br#"{"retcode":0,"result":{"friends":[{"uin":2440652742}]}}"#.repeat(20);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&text).unwrap();
+    let gz = gz.finish().unwrap();
+    let mut wire =
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for chunk in gz.chunks(50) {
+        wire.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        wire.extend_from_slice(chunk);
+        wire.extend_from_slice(b"\r\n");
+    }
+    wire.extend_from_slice(b"0\r\n\r\n");
+    let m = one(&wire);
+    let coding = m.head.headers["content-encoding"].to_str().unwrap();
+    let inflate = |max: u64| -> Result<Vec<u8>, DecodeError> {
+        let mut d = ContentDecoder::new(coding, max)?.unwrap();
+        let mut out = Vec::new();
+        for piece in m.body.chunks(7) {
+            out.extend_from_slice(&d.push(piece)?);
+        }
+        out.extend_from_slice(&d.finish()?);
+        Ok(out)
+    };
+    assert_eq!(inflate(1 << 20).unwrap(), text);
+    assert!(inflate(100).unwrap_err().is_limit());
+}

@@ -11,7 +11,7 @@
 //! chunk-size     = 1*HEXDIG
 //! last-chunk     = 1*("0") [ chunk-ext ] CRLF
 //! ```
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::head::{SectionEnd, check_crlf_line_ends, offset_in};
@@ -69,7 +69,7 @@ impl ChunkedDecoder {
                     let Some((line_len, size)) = size_line(buf, scanned, config)? else {
                         return Ok(None);
                     };
-                    let _ = buf.split_to(line_len);
+                    buf.advance(line_len);
                     *consumed += line_len as u64;
                     self.announced = self
                         .announced
@@ -110,7 +110,7 @@ impl ChunkedDecoder {
                     if have < 2 {
                         return Ok(None);
                     }
-                    let _ = buf.split_to(2);
+                    buf.advance(2);
                     *consumed += 2;
                     self.state = State::Size { scanned: 0 };
                 }
@@ -118,7 +118,7 @@ impl ChunkedDecoder {
                     let Some((len, trailers)) = trailer_section(buf, end, config, false)? else {
                         return Ok(None);
                     };
-                    let _ = buf.split_to(len);
+                    buf.advance(len);
                     *consumed += len as u64;
                     return Ok(Some(Chunk::End(trailers)));
                 }

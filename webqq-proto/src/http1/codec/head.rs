@@ -5,7 +5,7 @@
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
 
 use super::config::MAX_HEADERS;
@@ -196,8 +196,10 @@ impl HeadReader {
                 [b'\r', b'\n', ..] => 2,
                 _ => break,
             };
-            let _ = buf.split_to(n);
+            buf.advance(n);
             self.skipped += n;
+            // Search positions were relative to the bytes just dropped.
+            self.end = SectionEnd::default();
             if self.skipped > config.limits.max_head_bytes {
                 let limit = config.limits.max_head_bytes as u64;
                 return Err(DecodeError::Limit {
