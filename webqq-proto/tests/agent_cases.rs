@@ -728,3 +728,31 @@ fn a_run_is_reproducible() {
     }
     assert_eq!(scenario(), scenario());
 }
+
+#[test]
+fn cookies_exported_as_json_resume_in_a_new_agent() {
+    let mut first = Sim::new(config(), |_| {
+        vec![Act::Send(response(
+            200,
+            &["Set-Cookie: ptwebqq=abc123; Domain=qq.test; Path=/"],
+            "x",
+        ))]
+    });
+    first.submit("GET", "http://ptlogin2.qq.test/login", b"", tag("login"));
+    first.run(secs(1.0));
+    let json = first.agent.cookies().to_json().unwrap();
+
+    let mut second = Sim::new(config(), |s| ok(s.header("cookie").unwrap_or("none")));
+    *second.agent.cookies_mut() = webqq_proto::http1::CookieJar::from_json(&json).unwrap();
+    second.submit(
+        "GET",
+        "http://d1.web2.qq.test/channel/poll2",
+        b"",
+        tag("poll"),
+    );
+    second.run(secs(1.0));
+    assert_eq!(
+        second.response("poll").as_ref().unwrap().body.as_ref(),
+        b"ptwebqq=abc123"
+    );
+}
