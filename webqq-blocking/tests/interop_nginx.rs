@@ -25,10 +25,12 @@ fn nginx_binary() -> Option<&'static str> {
         .find(|p| have(p, "-v"))
 }
 
+/// One nginx process (`master_process off`): killing it at the end of the test leaves no
+/// orphaned worker behind.
 fn start_nginx(dir: &TempDir, port: u16) -> Guard {
     let root = dir.0.display();
     let conf = format!(
-        "daemon off;\nworker_processes 1;\npid {root}/nginx.pid;\nerror_log {root}/error.log;\n\
+        "daemon off;\nmaster_process off;\nworker_processes 1;\npid {root}/nginx.pid;\nerror_log {root}/error.log;\n\
          events {{ worker_connections 256; }}\n\
          http {{\n  access_log off;\n  client_body_temp_path {root}/body;\n  proxy_temp_path {root}/proxy;\n\
            fastcgi_temp_path {root}/fastcgi;\n  uwsgi_temp_path {root}/uwsgi;\n  scgi_temp_path {root}/scgi;\n\
