@@ -756,3 +756,42 @@ fn cookies_exported_as_json_resume_in_a_new_agent() {
         b"ptwebqq=abc123"
     );
 }
+
+#[test]
+fn a_408_answering_a_request_on_a_reused_connection_is_retried_for_any_method() {
+    let script = |s: &harness::Seen| {
+        if s.nth_on_conn == 0 && s.conn_index == 0 {
+            ok("first")
+        } else if s.nth_on_conn == 1 {
+            vec![
+                Act::Send(response(408, &["Connection: close"], "")),
+                Act::Eof,
+            ]
+        } else {
+            ok(&format!("{} on a fresh connection", s.method))
+        }
+    };
+    let mut sim = Sim::new(config(), script);
+    sim.submit("GET", A, b"", tag("one"));
+    let later = sim.at(secs(1.0));
+    sim.submit("POST", A, b"msg", tag("post").not_before(later));
+    sim.run(secs(60.0));
+    let post = sim
+        .response("post")
+        .as_ref()
+        .unwrap_or_else(|e| panic!("{e}\n{}", sim.dump()));
+    assert_eq!((post.status.as_u16(), post.attempts), (200, 2));
+    assert_eq!(post.body.as_ref(), b"POST on a fresh connection");
+
+    // On a fresh connection the 408 is the answer.
+    let mut sim = Sim::new(config(), |_| {
+        vec![
+            Act::Send(response(408, &["Connection: close"], "")),
+            Act::Eof,
+        ]
+    });
+    sim.submit("GET", A, b"", tag("fresh"));
+    sim.run(secs(60.0));
+    assert_eq!(sim.response("fresh").as_ref().unwrap().status.as_u16(), 408);
+    assert_eq!(sim.seen.len(), 1);
+}

@@ -34,5 +34,5 @@ pub use origin::{Origin, Scheme};
 pub use pool::PoolStatus;
 pub use redirect::redirect_method;
 pub use response::Response;
-pub use retry::{Attempt, is_idempotent, is_replayable, should_retry};
+pub use retry::{Attempt, is_idempotent, is_replayable, should_retry, should_retry_after_408};
 pub use stats::AgentStats;

@@ -1,5 +1,5 @@
 //! When a failed attempt is sent again: one pure function per rule (keepalive-race.md §6, §8).
-use http::Method;
+use http::{Method, StatusCode};
 
 use super::Replay;
 
@@ -44,6 +44,16 @@ pub fn should_retry(attempt: Attempt, replayable: bool, already_retried: bool) -
         return false;
     }
     attempt.written == 0 || replayable
+}
+
+/// RFC 9110 §15.5.9: 408 means "the server did not receive a complete request message within
+/// the time that it was prepared to wait", and "if the client has an outstanding request in
+/// transit, it MAY repeat that request". On a reused connection a 408 is the server closing
+/// it as idle just as the request went out (keepalive-race.md §1), so the request is sent
+/// again once, on a fresh connection, whatever its method. On a fresh connection, or after a
+/// retry, the 408 is the answer.
+pub fn should_retry_after_408(status: StatusCode, reused: bool, already_retried: bool) -> bool {
+    status == StatusCode::REQUEST_TIMEOUT && reused && !already_retried
 }
 
 #[cfg(test)]
@@ -108,6 +118,25 @@ mod tests {
                 should_retry(attempt, replayable, retried),
                 want,
                 "{attempt:?} {replayable} {retried}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_408_table() {
+        let cases = [
+            (408, true, false, true),
+            (408, false, false, false),
+            (408, true, true, false),
+            (503, true, false, false),
+            (200, true, false, false),
+        ];
+        for (status, reused, retried, want) in cases {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert_eq!(
+                should_retry_after_408(status, reused, retried),
+                want,
+                "{status} {reused} {retried}"
             );
         }
     }

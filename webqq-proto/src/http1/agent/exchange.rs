@@ -73,6 +73,11 @@ impl<T> Agent<T> {
                         self.jar.store_response(url, &head.headers);
                     }
                 }
+                if should_retry_after_408(head.status, reused, req.retried) {
+                    self.close_conn(conn);
+                    self.retry_on_fresh_conn(id);
+                    return;
+                }
                 let redirect = req.max_redirects > 0
                     && redirect_method(head.status, req.request.method()).is_some()
                     && head.headers.contains_key(header::LOCATION);
@@ -132,18 +137,26 @@ impl<T> Agent<T> {
                 let retry = !matches!(cause, Cause::Decode(_))
                     && should_retry(attempt, replayable, req.retried);
                 if retry {
-                    req.retried = true;
-                    req.partial = None;
-                    self.stats.retries += 1;
-                    let origin = req.origin.clone();
-                    let fresh = self.open_conn(origin, Some(id));
-                    if let Some(req) = self.requests.get_mut(&id) {
-                        req.place = Place::Reserved(fresh);
-                    }
+                    self.retry_on_fresh_conn(id);
                     return;
                 }
                 self.fail_request(id, failure_error(attempt, cause));
             }
+        }
+    }
+
+    /// Sends request `id` again, once, on a connection opened for it alone.
+    pub(super) fn retry_on_fresh_conn(&mut self, id: RequestId) {
+        let Some(req) = self.requests.get_mut(&id) else {
+            return;
+        };
+        req.retried = true;
+        req.partial = None;
+        self.stats.retries += 1;
+        let origin = req.origin.clone();
+        let fresh = self.open_conn(origin, Some(id));
+        if let Some(req) = self.requests.get_mut(&id) {
+            req.place = Place::Reserved(fresh);
         }
     }
 

@@ -19,7 +19,7 @@ use super::conn::{Cause, Conn, ConnEvent, ConnState};
 use super::io::IdMap;
 use super::pool::{OriginPool, PoolStatus};
 use super::redirect::{redirect_method, resolve_location};
-use super::retry::{Attempt, is_replayable, should_retry};
+use super::retry::{Attempt, is_replayable, should_retry, should_retry_after_408};
 use super::{
     AgentConfig, AgentStats, ConnId, CookieJar, Input, Origin, Output, Replay, RequestError,
     RequestId, RequestOptions, Response, TimeoutPhase,
