@@ -19,6 +19,7 @@ mod redirect;
 mod response;
 mod retry;
 mod stats;
+mod url_cache;
 
 pub use agent::{Agent, NO_DEADLINE_WAKEUP};
 pub use conn::ConnState;
@@ -36,3 +37,4 @@ pub use redirect::redirect_method;
 pub use response::Response;
 pub use retry::{Attempt, is_idempotent, is_replayable, should_retry, should_retry_after_408};
 pub use stats::AgentStats;
+pub use url_cache::URL_CACHE_ENTRIES;

@@ -11,7 +11,10 @@ impl<T> Agent<T> {
         req.attempts += 1;
         req.partial = None;
         if !req.own_cookie && self.jar.holds_any() {
-            match req.url().and_then(|url| self.jar.request_header(url)) {
+            match req
+                .url(&mut self.urls)
+                .and_then(|url| self.jar.request_header(url))
+            {
                 Some(v) => req.request.headers_mut().insert(header::COOKIE, v),
                 None => req.request.headers_mut().remove(header::COOKIE),
             };
@@ -69,7 +72,7 @@ impl<T> Agent<T> {
                     return;
                 };
                 if head.headers.contains_key(header::SET_COOKIE) {
-                    if let Some(url) = req.url() {
+                    if let Some(url) = req.url(&mut self.urls) {
                         self.jar.store_response(url, &head.headers);
                     }
                 }
@@ -223,7 +226,7 @@ impl<T> Agent<T> {
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let Some(base) = req.url() else {
+        let Some(base) = req.url(&mut self.urls) else {
             let error =
                 RequestError::InvalidRedirect(format!("{} is not a URL", req.request.uri()));
             return self.fail_request(id, error);

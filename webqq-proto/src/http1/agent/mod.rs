@@ -20,6 +20,7 @@ use super::io::IdMap;
 use super::pool::{OriginPool, PoolStatus};
 use super::redirect::{redirect_method, resolve_location};
 use super::retry::{Attempt, is_replayable, should_retry, should_retry_after_408};
+use super::url_cache::UrlCache;
 use super::{
     AgentConfig, AgentStats, ConnId, CookieJar, Input, Origin, Output, Replay, RequestError,
     RequestId, RequestOptions, Response, TimeoutPhase,
@@ -125,6 +126,7 @@ pub struct Agent<T> {
     scratch_conns: Vec<ConnId>,
     scratch_requests: Vec<RequestId>,
     jar: CookieJar,
+    urls: UrlCache,
     stats: AgentStats,
 }
 
@@ -141,9 +143,9 @@ impl<T> std::fmt::Debug for Agent<T> {
 impl<T> Req<T> {
     /// The request's URL (see [`Req::url`]); `None` only if the `url` crate refuses a URI
     /// that `http` accepted, in which case cookies are neither sent nor stored for it.
-    fn url(&mut self) -> Option<&Url> {
+    fn url(&mut self, cache: &mut UrlCache) -> Option<&Url> {
         if self.url.is_none() {
-            self.url = self.request.uri().to_string().parse().ok();
+            self.url = cache.get(self.request.uri());
         }
         self.url.as_ref()
     }
@@ -167,6 +169,7 @@ impl<T> Agent<T> {
             scratch_conns: Vec::new(),
             scratch_requests: Vec::new(),
             jar: CookieJar::new(),
+            urls: UrlCache::default(),
             stats: AgentStats::default(),
         }
     }
