@@ -26,20 +26,27 @@ pub fn encode_request(req: &http::Request<Bytes>, out: &mut BytesMut) -> Result<
     } else {
         Some(host_value(uri)?)
     };
+    let mut digits = [0u8; 20];
 
     out.reserve(estimated_len(req, target));
     out.put_slice(req.method().as_str().as_bytes());
     out.put_u8(b' ');
     out.put_slice(target.as_bytes());
     out.put_slice(b" HTTP/1.1\r\n");
-    if let Some(host) = host {
-        put_field(out, b"host", host.as_bytes());
+    if let Some((host, port)) = host {
+        out.put_slice(b"host: ");
+        out.put_slice(host.as_bytes());
+        if let Some(port) = port {
+            out.put_u8(b':');
+            out.put_slice(decimal(port.into(), &mut digits));
+        }
+        out.put_slice(b"\r\n");
     }
     for (name, value) in headers {
         put_field(out, name.as_str().as_bytes(), value.as_bytes());
     }
     if let Some(length) = length {
-        put_field(out, b"content-length", length.to_string().as_bytes());
+        put_field(out, b"content-length", decimal(length as u64, &mut digits));
     }
     out.put_slice(b"\r\n");
     out.put_slice(body);
@@ -88,9 +95,23 @@ fn origin_form(uri: &Uri) -> Result<&str, EncodeError> {
     Ok(target)
 }
 
+/// `n` in decimal, written into the end of `digits` (no allocation: this runs per request).
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &digits[at..];
+        }
+    }
+}
+
 /// RFC 9112 §3.2: "Host = uri-host [ ":" port ]"; the port is left out when it is the
-/// scheme's default (RFC 9110 §4.2: 80 for http, 443 for https).
-fn host_value(uri: &Uri) -> Result<String, EncodeError> {
+/// scheme's default (RFC 9110 §4.2: 80 for http, 443 for https). Returns the host and the
+/// port to write, if any.
+fn host_value(uri: &Uri) -> Result<(&str, Option<u16>), EncodeError> {
     let host = uri
         .host()
         .filter(|h| !h.is_empty())
@@ -99,10 +120,7 @@ fn host_value(uri: &Uri) -> Result<String, EncodeError> {
         Some("https") => 443,
         _ => 80,
     };
-    Ok(match uri.port_u16() {
-        Some(port) if port != default_port => format!("{host}:{port}"),
-        _ => host.to_owned(),
-    })
+    Ok((host, uri.port_u16().filter(|&port| port != default_port)))
 }
 
 /// Every name must be a token (RFC 9110 §5.1) and no name or value may hold CR, LF or NUL
