@@ -4,6 +4,7 @@ use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, Method, Uri};
 
 use super::EncodeError;
+use super::authority::host_and_port;
 
 /// Appends the HTTP/1.1 wire form of `req` to `out`: the request line with the origin-form
 /// target (RFC 9112 §3.2.1), `Host` from the URI authority, then the caller's headers in their
@@ -112,15 +113,15 @@ fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
 /// scheme's default (RFC 9110 §4.2: 80 for http, 443 for https). Returns the host and the
 /// port to write, if any.
 fn host_value(uri: &Uri) -> Result<(&str, Option<u16>), EncodeError> {
-    let host = uri
-        .host()
+    let (host, port) = host_and_port(uri);
+    let host = host
         .filter(|h| !h.is_empty())
         .ok_or_else(|| EncodeError::InvalidUri(format!("no host in {uri}")))?;
     let default_port = match uri.scheme_str() {
         Some("https") => 443,
         _ => 80,
     };
-    Ok((host, uri.port_u16().filter(|&port| port != default_port)))
+    Ok((host, port.filter(|&port| port != default_port)))
 }
 
 /// Every name must be a token (RFC 9110 §5.1) and no name or value may hold CR, LF or NUL

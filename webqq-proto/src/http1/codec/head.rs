@@ -146,7 +146,8 @@ impl HeadReader {
         self.fields.clear();
         for (i, field) in response.headers.iter().enumerate() {
             let name = remembered_name(&mut self.names, i, field.name.as_bytes())?;
-            self.fields.push(span_of(head, name, field, &config.leniency)?);
+            self.fields
+                .push(span_of(head, name, field, &config.leniency)?);
         }
         // httparse gives the reason unless it holds obs-text; then it is found by hand.
         let reason = match response.reason {

@@ -68,6 +68,7 @@
 //! assert!(err.is_incomplete());
 //! ```
 
+mod authority;
 mod chunked;
 mod collect;
 mod config;
@@ -78,6 +79,7 @@ mod error;
 mod framing;
 mod head;
 
+pub(crate) use authority::host_and_port;
 pub use collect::{Decoded, Message, decode_all};
 pub use config::{
     DecoderConfig, Leniency, Limits, MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_HEAD_BYTES,
