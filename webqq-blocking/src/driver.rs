@@ -190,16 +190,16 @@ impl<T> Driver<T> {
         }
         let mut busy = None;
         for (&conn, socket) in &mut self.sockets {
-            match self.agent.conn_state(conn) {
-                Some(ConnState::AwaitingHead | ConnState::ReadingBody) => {
-                    if busy.replace(conn).is_some() {
-                        return None;
-                    }
+            let state = self.agent.conn_state(conn);
+            if matches!(
+                state,
+                Some(ConnState::AwaitingHead | ConnState::ReadingBody)
+            ) {
+                if busy.replace(conn).is_some() {
+                    return None;
                 }
-                _ if !socket.armed => {
-                    socket.armed = socket.arm.send(()).is_ok();
-                }
-                _ => {}
+            } else if !socket.armed {
+                socket.armed = socket.arm.send(()).is_ok();
             }
         }
         busy

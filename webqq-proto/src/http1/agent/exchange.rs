@@ -71,7 +71,7 @@ impl<T> Agent<T> {
                 let Some(req) = self.requests.get_mut(&id) else {
                     return;
                 };
-                if head.headers.contains_key(header::SET_COOKIE) {
+                if head.headers.has(&header::SET_COOKIE) {
                     if let Some(url) = req.url(&mut self.urls) {
                         self.jar.store_response(url, &head.headers);
                     }
@@ -83,11 +83,11 @@ impl<T> Agent<T> {
                 }
                 let redirect = req.max_redirects > 0
                     && redirect_method(head.status, req.request.method()).is_some()
-                    && head.headers.contains_key(header::LOCATION);
+                    && head.headers.has(&header::LOCATION);
                 let content = match head
                     .headers
-                    .get(header::CONTENT_ENCODING)
-                    .map(|v| v.to_str())
+                    .first(&header::CONTENT_ENCODING)
+                    .map(std::str::from_utf8)
                 {
                     Some(Ok(coding)) if !redirect => {
                         ContentDecoder::new(coding, self.config.decoder.limits.max_body_bytes)
@@ -223,8 +223,8 @@ impl<T> Agent<T> {
         }
         let location = head
             .headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
+            .first(&header::LOCATION)
+            .and_then(|v| std::str::from_utf8(v).ok())
             .unwrap_or("");
         let Some(base) = req.url(&mut self.urls) else {
             let error =

@@ -14,7 +14,9 @@ use http::{HeaderMap, HeaderValue, Request, Uri, header};
 use url::Url;
 
 use super::body::BodyBuf;
-use super::codec::{ContentDecoder, DecodeError, EncodeError, ResponseHead, encode_request};
+use super::codec::{
+    ContentDecoder, DecodeError, EncodeError, FieldLookup, ResponseHead, encode_request,
+};
 use super::conn::{Cause, Conn, ConnEvent, ConnState};
 use super::io::IdMap;
 use super::pool::{OriginPool, PoolStatus};

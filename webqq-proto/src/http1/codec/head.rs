@@ -6,9 +6,10 @@ use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
+use http::{HeaderName, StatusCode, Version};
 
 use super::config::MAX_HEADERS;
+use super::fields::{Fields, is_valid_value};
 use super::{DecodeError, DecoderConfig, Leniency};
 
 /// Field positions whose last name is remembered: a server sends the same names in the same
@@ -21,7 +22,7 @@ pub(super) struct RawHead {
     pub version: Version,
     pub status: StatusCode,
     pub reason: Bytes,
-    pub headers: HeaderMap,
+    pub headers: Fields,
 }
 
 /// Reads response heads from the front of a buffer. Holds only reusable scratch space.
@@ -158,7 +159,7 @@ impl HeadReader {
         };
 
         let head = buf.split_to(len).freeze();
-        let mut headers = HeaderMap::with_capacity(self.fields.len());
+        let mut headers = Vec::with_capacity(self.fields.len());
         for FieldSpan {
             name,
             value,
@@ -170,11 +171,14 @@ impl HeadReader {
             } else {
                 head.slice(value)
             };
-            let value = HeaderValue::from_maybe_shared(raw).map_err(|_| {
-                DecodeError::Protocol(format!("invalid value of header field {name}"))
-            })?;
-            headers.append(name, value);
+            if !is_valid_value(&raw) {
+                return Err(DecodeError::Protocol(format!(
+                    "invalid value of header field {name}"
+                )));
+            }
+            headers.push((name, raw));
         }
+        let headers = Fields::from_checked(headers);
         let reason = head.slice(reason);
         self.end = SectionEnd::default();
         Ok(Some(RawHead {

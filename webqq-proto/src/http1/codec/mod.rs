@@ -76,6 +76,7 @@ mod content;
 mod decode;
 mod encode;
 mod error;
+mod fields;
 mod framing;
 mod head;
 
@@ -89,4 +90,5 @@ pub use content::ContentDecoder;
 pub use decode::{DecodeEvent, ResponseDecoder, ResponseHead};
 pub use encode::encode_request;
 pub use error::{DecodeError, EncodeError};
+pub use fields::{FieldLookup, Fields};
 pub use framing::{BodyFraming, Framing, framing};
