@@ -14,7 +14,7 @@
 //! back to back never wakes its watcher; an idle connection left unwatched for a while is
 //! probed (a non-blocking read) before the agent may reuse it, so that a server's close of an
 //! idle connection is still noticed before a request is written to it (keepalive-race.md §1).
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -67,8 +67,10 @@ struct Socket {
 /// Runs an [`Agent`] on blocking sockets.
 pub struct Driver<T> {
     agent: Agent<T>,
-    sockets: HashMap<ConnId, Socket>,
-    connecting: HashSet<ConnId>,
+    /// Ordered maps: a handful of entries, looked up several times per request, for which
+    /// comparing two numbers beats hashing.
+    sockets: BTreeMap<ConnId, Socket>,
+    connecting: BTreeSet<ConnId>,
     resolve: HashMap<(String, u16), SocketAddr>,
     connect_timeout: Duration,
     tx: Sender<Event>,
@@ -87,8 +89,8 @@ impl<T> Driver<T> {
         let (tx, rx) = mpsc::channel();
         Driver {
             agent,
-            sockets: HashMap::new(),
-            connecting: HashSet::new(),
+            sockets: BTreeMap::new(),
+            connecting: BTreeSet::new(),
             resolve: HashMap::new(),
             connect_timeout,
             tx,

@@ -218,3 +218,25 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod httparse_guarantee {
+    use super::is_valid_value;
+
+    /// The decoder skips its own check of values httparse parsed: httparse refuses every byte
+    /// in a field value that `HeaderValue` refuses (CR and LF end the line instead).
+    #[test]
+    fn httparse_refuses_every_byte_header_value_refuses() {
+        for b in 0..=255u8 {
+            if is_valid_value(&[b]) || b == b'\r' || b == b'\n' {
+                continue;
+            }
+            let mut wire = b"HTTP/1.1 200 OK\r\nA: x".to_vec();
+            wire.extend_from_slice(&[b, b'y']);
+            wire.extend_from_slice(b"\r\n\r\n");
+            let mut slots = [httparse::EMPTY_HEADER; 4];
+            let parsed = httparse::Response::new(&mut slots).parse(&wire);
+            assert!(parsed.is_err(), "byte {b:#04x} accepted: {parsed:?}");
+        }
+    }
+}

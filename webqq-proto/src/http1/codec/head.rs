@@ -166,16 +166,19 @@ impl HeadReader {
             folded,
         } in self.fields.drain(..)
         {
+            // httparse refuses every byte `HeaderValue` refuses (a test in `fields` holds it
+            // to that), so only an unfolded value needs a look of its own.
             let raw = if folded {
-                unfold(&head[value])
+                let unfolded = unfold(&head[value]);
+                if !is_valid_value(&unfolded) {
+                    return Err(DecodeError::Protocol(format!(
+                        "invalid value of header field {name}"
+                    )));
+                }
+                unfolded
             } else {
                 head.slice(value)
             };
-            if !is_valid_value(&raw) {
-                return Err(DecodeError::Protocol(format!(
-                    "invalid value of header field {name}"
-                )));
-            }
             headers.push((name, raw));
         }
         let headers = Fields::from_checked(headers);
