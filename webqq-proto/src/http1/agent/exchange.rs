@@ -10,17 +10,25 @@ impl<T> Agent<T> {
         req.place = Place::OnConn(conn);
         req.attempts += 1;
         req.partial = None;
+        self.extra_fields.clear();
+        if req.accept_encoding {
+            self.extra_fields.push((
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static(ACCEPT_ENCODING),
+            ));
+        }
+        // The jar's cookies are looked up at each attempt: a redirect or a retry may find
+        // new ones.
         if !req.own_cookie && self.jar.holds_any() {
-            match req
+            if let Some(cookie) = req
                 .url(&mut self.urls)
                 .and_then(|url| self.jar.request_header(url))
             {
-                Some(v) => req.request.headers_mut().insert(header::COOKIE, v),
-                None => req.request.headers_mut().remove(header::COOKIE),
-            };
+                self.extra_fields.push((header::COOKIE, cookie));
+            }
         }
         self.write_buf.clear();
-        if let Err(e) = encode_request(&req.request, &mut self.write_buf) {
+        if let Err(e) = encode_request_with(&req.request, &self.extra_fields, &mut self.write_buf) {
             // The connection was not touched: back to the pool.
             if let Some(c) = self.conns.get(&conn) {
                 self.pools
@@ -31,7 +39,7 @@ impl<T> Agent<T> {
             self.fail_request(id, RequestError::InvalidRequest(e));
             return;
         }
-        let close_after = wants_close(req.request.headers());
+        let close_after = req.close_after;
         let method = req.request.method().clone();
         let Some(c) = self.conns.get_mut(&conn) else {
             return;

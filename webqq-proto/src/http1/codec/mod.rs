@@ -88,7 +88,7 @@ pub use config::{
 };
 pub use content::ContentDecoder;
 pub use decode::{DecodeEvent, ResponseDecoder, ResponseHead};
-pub use encode::encode_request;
+pub use encode::{encode_request, encode_request_with};
 pub use error::{DecodeError, EncodeError};
 pub use fields::{FieldLookup, Fields};
 pub use framing::{BodyFraming, Framing, framing};
