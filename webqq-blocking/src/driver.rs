@@ -156,8 +156,10 @@ impl<T> Driver<T> {
 
     /// Carries out outputs until the agent returns a timeout; returns its instant.
     fn run_outputs(&mut self) -> Instant {
+        // One clock read for the whole run: carrying out outputs takes microseconds.
+        let now = Instant::now();
         loop {
-            match self.agent.poll_output(Instant::now()) {
+            match self.agent.poll_output(now) {
                 Output::Connect { conn, origin } => self.connect(conn, origin),
                 Output::Write { conn, bytes } => {
                     let result = match self.sockets.get_mut(&conn) {
@@ -257,14 +259,14 @@ impl<T> Driver<T> {
 
     /// Probes idle connections that nobody watched for a while: a server may have closed them.
     fn probe_unwatched_idle(&mut self) {
-        let now = Instant::now();
+        let mut now = None;
         self.scratch.clear();
         for (&conn, socket) in &self.sockets {
-            if !socket.armed
-                && now.duration_since(socket.last_read) > PROBE_IDLE_AFTER
-                && self.agent.conn_state(conn) == Some(ConnState::Idle)
-            {
-                self.scratch.push(conn);
+            if !socket.armed && self.agent.conn_state(conn) == Some(ConnState::Idle) {
+                let now = *now.get_or_insert_with(Instant::now);
+                if now.duration_since(socket.last_read) > PROBE_IDLE_AFTER {
+                    self.scratch.push(conn);
+                }
             }
         }
         let mut scratch = std::mem::take(&mut self.scratch);

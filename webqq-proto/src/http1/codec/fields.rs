@@ -42,7 +42,9 @@ impl FieldLookup for HeaderMap {
 #[derive(Clone, Default)]
 pub struct Fields {
     entries: Vec<(HeaderName, Bytes)>,
-    map: OnceLock<HeaderMap>,
+    /// Boxed: heads move through events and queues, and an unbuilt map should not make
+    /// each move 100 bytes longer.
+    map: OnceLock<Box<HeaderMap>>,
 }
 
 impl Fields {
@@ -80,14 +82,14 @@ impl Fields {
                     map.append(name.clone(), value);
                 }
             }
-            map
+            Box::new(map)
         })
     }
 
     /// The `HeaderMap` view, by value.
     pub fn into_map(mut self) -> HeaderMap {
         self.map();
-        self.map.take().unwrap_or_default()
+        self.map.take().map(|map| *map).unwrap_or_default()
     }
 }
 
@@ -123,7 +125,7 @@ impl From<HeaderMap> for Fields {
             .collect();
         Fields {
             entries,
-            map: OnceLock::from(map),
+            map: OnceLock::from(Box::new(map)),
         }
     }
 }
