@@ -7,8 +7,12 @@
 //! Layers, bottom up (see `design.md`):
 //! - [`http1::codec`]: HTTP/1.1 request encoding and incremental response decoding.
 //! - [`webqq`]: the WebQQ session (hashes, password schemes, decoders, the session machine).
+//! - `emulator` (feature `emulator`): the WebQQ servers as a sans-IO state machine.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod http1;
 pub mod webqq;
+
+#[cfg(feature = "emulator")]
+pub mod emulator;

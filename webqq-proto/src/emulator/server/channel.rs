@@ -1,0 +1,630 @@
+//! The channel CGIs on d.web2 / d1.web2 (protocol §3.10, §5.10, §5.11, §5.5, §5.13, §6, §8.4)
+//! and the session life cycle: login2, relink, poll holding, expiry.
+use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
+
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use super::ids::Ids;
+use super::psessionid::{PsessionParts, encode};
+use super::session::MAX_BATCH;
+use super::{EndReason, Reply, Server, ServerTimer, Session, Ticket, Transport, ok, respond};
+use crate::emulator::Event;
+use crate::emulator::faults::FaultAction;
+use crate::emulator::http::{Request, Response};
+use crate::emulator::pages;
+use crate::emulator::profile::IdlePoll;
+use crate::emulator::route::Endpoint;
+
+use super::params::Params;
+
+/// The statuses login2 and change_status2 accept (protocol §5.13).
+const STATUSES: &[&str] = &[
+    "online", "away", "busy", "silent", "hidden", "callme", "offline",
+];
+
+/// The numeric code of a status string (protocol §5.13).
+pub(crate) fn status_code(status: &str) -> u32 {
+    match status {
+        "online" => 10,
+        "offline" => 20,
+        "away" => 30,
+        "hidden" => 40,
+        "busy" => 50,
+        "callme" => 60,
+        "silent" => 70,
+        _ => 20,
+    }
+}
+
+impl Server {
+    /// The session a request names: psessionid, then vfwebqq, then the ptwebqq / skey cookies.
+    pub(crate) fn session_of(&self, req: &Request, params: &Params) -> Option<u64> {
+        [
+            params.non_empty("psessionid"),
+            params.non_empty("vfwebqq"),
+            req.cookie("ptwebqq"),
+            req.cookie("skey"),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|t| self.session_tokens.get(&t).copied())
+    }
+
+    /// The live session a channel request names, or the reply that refuses it.
+    pub(crate) fn live_session(
+        &self,
+        endpoint: Endpoint,
+        req: &Request,
+        params: &Params,
+    ) -> Result<u64, Response> {
+        let Some(sid) = self.session_of(req, params) else {
+            return Err(self.error_reply(endpoint, 103));
+        };
+        let s = &self.sessions[&sid];
+        if let Some((reason, _)) = s.ended {
+            return Err(self.ended_reply(endpoint, reason));
+        }
+        if self.strict.clientid && params.get("clientid").is_some_and(|c| c != s.clientid) {
+            return Err(self.error_reply(endpoint, 122));
+        }
+        if self.strict.cookies
+            && ["ptwebqq", "skey", "uin"]
+                .iter()
+                .any(|c| req.cookie(c).is_none())
+        {
+            return Err(self.error_reply(endpoint, 108));
+        }
+        if self.strict.vfwebqq
+            && endpoint.is_json_cgi()
+            && !self.is_channel(endpoint)
+            && params.get("vfwebqq").as_deref() != Some(s.vfwebqq.as_str())
+        {
+            return Err(Response::json(&json!({"retcode":100001})));
+        }
+        Ok(sid)
+    }
+
+    fn is_channel(&self, endpoint: Endpoint) -> bool {
+        crate::emulator::route::route("d1.web2.qq.com", &format!("/channel/{}", endpoint.name()))
+            == Some(endpoint)
+    }
+
+    /// What requests of an ended session get (protocol §6.3, §7.6, §8.2).
+    fn ended_reply(&self, endpoint: Endpoint, reason: EndReason) -> Response {
+        let is_send = matches!(
+            endpoint,
+            Endpoint::SendBuddyMsg2
+                | Endpoint::SendQunMsg2
+                | Endpoint::SendDiscuMsg2
+                | Endpoint::SendSessMsg2
+        );
+        let code = match reason {
+            EndReason::Replaced if endpoint == Endpoint::Poll2 => 121,
+            _ if is_send
+                && !self.profile.is_webqq()
+                && self.profile != crate::emulator::Profile::S2015 =>
+            {
+                100012
+            }
+            EndReason::Lifetime if !self.profile.is_webqq() => 100001,
+            _ => 103,
+        };
+        self.error_reply(endpoint, code)
+    }
+
+    /// `login2` (protocol §3.10), and relink when `psessionid` names a session.
+    pub(super) fn login2(&mut self, req: &Request, params: &Params) -> Response {
+        if self.strict.login2_host && !self.profile.is_webqq() && req.host() == "d.web2.qq.com" {
+            return pages::error_page(StatusCode::FORBIDDEN);
+        }
+        if self.strict.cookies
+            && ["ptwebqq", "skey", "uin"]
+                .iter()
+                .any(|c| req.cookie(c).is_none())
+        {
+            return self.error_reply(Endpoint::Login2, 103);
+        }
+        let status = params
+            .non_empty("status")
+            .or_else(|| params.non_empty("state"))
+            .unwrap_or_else(|| "online".into());
+        let status = if STATUSES.contains(&status.as_str()) {
+            status
+        } else {
+            "online".into()
+        };
+        if let Some(ps) = params.non_empty("psessionid") {
+            return self.relink(&ps, &status);
+        }
+        let Some(qq) = self.login_of(req, params) else {
+            return self.error_reply(Endpoint::Login2, 103);
+        };
+        let clientid = params.get("clientid").unwrap_or_default();
+        let sid = self.create_session(qq, clientid, status);
+        let s = &self.sessions[&sid];
+        // [S] the login2 vfwebqq is "wrong" (official comment, protocol §3.9): it is the one in
+        // the psessionid, not necessarily the one getvfwebqq gave.
+        let login2_vf = s.psessionid[s.psessionid.len() - 80..].to_string();
+        self.login2_reply(sid, &login2_vf)
+    }
+
+    fn login2_reply(&mut self, sid: u64, vfwebqq: &str) -> Response {
+        let cip = self.rng.range(0x0100_0000, 0xDFFF_FFFF);
+        let port = self.rng.range(30000, 60000);
+        let index = self.rng.range(1000, 1100);
+        let s = &self.sessions[&sid];
+        ok(json!({
+            "uin": s.qq, "cip": cip, "index": index, "port": port, "status": s.status,
+            "vfwebqq": vfwebqq, "psessionid": s.psessionid, "user_state": 0, "f": 0,
+        }))
+    }
+
+    fn relink(&mut self, psessionid: &str, status: &str) -> Response {
+        let Some(&sid) = self.session_tokens.get(psessionid) else {
+            return self.error_reply(Endpoint::Login2, 103);
+        };
+        let s = &self.sessions[&sid];
+        if s.psessionid != psessionid || !matches!(s.ended, None | Some((EndReason::Replaced, _))) {
+            return self.error_reply(Endpoint::Login2, 103);
+        }
+        let qq = s.qq;
+        if let Some(&other) = self.live.get(&qq) {
+            if other != sid {
+                self.end_session(other, EndReason::Replaced);
+            }
+        }
+        let now = self.now;
+        let s = self.sessions.get_mut(&sid).expect("found above");
+        s.ended = None;
+        s.last_active = now;
+        s.status = status.to_string();
+        let vf = s.psessionid[s.psessionid.len() - 80..].to_string();
+        self.live.insert(qq, sid);
+        self.schedule_expiry(sid);
+        self.login2_reply(sid, &vf)
+    }
+
+    fn create_session(&mut self, qq: u64, clientid: String, status: String) -> u64 {
+        if let Some(&old) = self.live.get(&qq) {
+            self.end_session(old, EndReason::Replaced);
+        }
+        // Keep at most the one replaced session of an account besides the new one.
+        let stale: Vec<u64> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.qq == qq && !matches!(s.ended, Some((EndReason::Replaced, _))))
+            .map(|(sid, _)| *sid)
+            .collect();
+        for sid in stale {
+            self.forget_session(sid);
+        }
+        let login = self.logins.get(&qq).cloned().expect("login_of found it");
+        let login2_vf = self.rng.hex(80);
+        let vfwebqq = if self.profile.is_webqq() {
+            login2_vf.clone()
+        } else {
+            login.vfwebqq.clone().unwrap_or_else(|| login2_vf.clone())
+        };
+        let node = format!(
+            "connserver_webqq@10.{}.{}.{}",
+            self.rng.range(128, 139),
+            self.rng.range(1, 254),
+            self.rng.range(1, 254)
+        );
+        let pid = (
+            self.rng.range(1, 0xFFFF) as u32,
+            self.rng.range(1, 0xFFFF) as u32,
+            self.rng.range(1, 3) as u8,
+        );
+        let psessionid = encode(&PsessionParts {
+            node: &node,
+            pid,
+            uin: qq,
+            skey: &login.skey,
+            vfwebqq_hex: &login2_vf,
+        });
+        let mut ids = Ids::new(qq);
+        self.allocate_ids(qq, &mut ids);
+        self.next_sid += 1;
+        let sid = self.next_sid;
+        let now = self.now;
+        let session = Session {
+            qq,
+            ended: None,
+            clientid,
+            psessionid: psessionid.clone(),
+            ptwebqq: login.ptwebqq.clone(),
+            vfwebqq: vfwebqq.clone(),
+            ids,
+            registered: false,
+            queue: VecDeque::new(),
+            forced: VecDeque::new(),
+            next_msg_id: self.rng.range(1, 60000) as u16,
+            held: None,
+            hold_counter: 0,
+            seen_msg_ids: HashSet::new(),
+            seen_order: VecDeque::new(),
+            last_active: now,
+            created: now,
+            bucket: (f64::from(self.strict.send_rate.map_or(0, |r| r.burst)), now),
+            status,
+            recent: VecDeque::new(),
+        };
+        for token in [psessionid, vfwebqq, login2_vf, login.ptwebqq, login.skey] {
+            self.session_tokens.insert(token, sid);
+        }
+        self.sessions.insert(sid, session);
+        self.live.insert(qq, sid);
+        self.schedule_expiry(sid);
+        let lifetime = now + Duration::from_millis(self.timing.session_lifetime_ms);
+        self.timers.insert(lifetime, ServerTimer::Expiry { sid });
+        self.events.push(Event::LoggedIn { qq });
+        sid
+    }
+
+    /// Gives every contact the account can see an id up front, so lists are consistent.
+    fn allocate_ids(&mut self, qq: u64, ids: &mut Ids) {
+        let Some(account) = self.world.account(qq) else {
+            return;
+        };
+        for f in &account.friends {
+            ids.uin(f.qq, &mut self.rng);
+        }
+        for g in self.world.groups_of(qq) {
+            ids.gid(g.number, &mut self.rng);
+            ids.code(g.number, &mut self.rng);
+            for m in &g.members {
+                ids.uin(m.qq, &mut self.rng);
+            }
+        }
+        for d in self.world.discussions_of(qq) {
+            ids.did(d.id, &mut self.rng);
+            for m in &d.members {
+                ids.uin(*m, &mut self.rng);
+            }
+        }
+    }
+
+    fn schedule_expiry(&mut self, sid: u64) {
+        let at = self.now + Duration::from_millis(self.timing.session_idle_ms);
+        self.timers.insert(at, ServerTimer::Expiry { sid });
+    }
+
+    /// Ends a session: its held poll is answered, its later requests refused.
+    pub(crate) fn end_session(&mut self, sid: u64, reason: EndReason) {
+        let now = self.now;
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        if s.ended.is_some() {
+            return;
+        }
+        s.ended = Some((reason, now));
+        let qq = s.qq;
+        if self.live.get(&qq) == Some(&sid) {
+            self.live.remove(&qq);
+        }
+        if let Some((ticket, _)) = s.held.take() {
+            let resp = if reason == EndReason::Kicked {
+                self.batch_reply(sid)
+            } else {
+                self.ended_reply(Endpoint::Poll2, reason)
+            };
+            self.answers.push((ticket, respond(resp)));
+        }
+        self.events.push(Event::SessionEnded {
+            qq,
+            reason: reason.name(),
+        });
+        let at = now + Duration::from_millis(self.timing.tombstone_ms);
+        self.timers.insert(at, ServerTimer::Forget { sid });
+    }
+
+    /// Removes an ended session and its tokens.
+    pub(super) fn forget_session(&mut self, sid: u64) {
+        let Some(s) = self.sessions.get(&sid) else {
+            return;
+        };
+        if s.ended.is_none() {
+            return;
+        }
+        self.sessions.remove(&sid);
+        self.session_tokens.retain(|_, v| *v != sid);
+    }
+
+    pub(super) fn check_expiry(&mut self, sid: u64) {
+        let Some(s) = self.sessions.get(&sid) else {
+            return;
+        };
+        if s.ended.is_some() {
+            return;
+        }
+        let idle = Duration::from_millis(self.timing.session_idle_ms);
+        let lifetime = Duration::from_millis(self.timing.session_lifetime_ms);
+        if self.now.duration_since(s.created) >= lifetime {
+            self.end_session(sid, EndReason::Lifetime);
+        } else if s.held.is_none() && self.now.duration_since(s.last_active) >= idle {
+            self.end_session(sid, EndReason::Idle);
+        } else {
+            let due = if s.held.is_some() {
+                self.now
+            } else {
+                s.last_active
+            };
+            self.timers.insert(due + idle, ServerTimer::Expiry { sid });
+        }
+    }
+
+    /// `poll2` (protocol §6): events, a forced retcode, or a hold until the deadline.
+    pub(super) fn poll2(
+        &mut self,
+        ticket: Ticket,
+        req: &Request,
+        params: &Params,
+        forced: Option<FaultAction>,
+    ) -> Reply {
+        if let Some(sid) = self.session_of(req, params) {
+            let s = &self.sessions[&sid];
+            if matches!(s.ended, Some((EndReason::Kicked, _))) && !s.queue.is_empty() {
+                // A kicked session still hears its kick_message once.
+                return respond(self.batch_reply(sid));
+            }
+        }
+        let sid = match self.live_session(Endpoint::Poll2, req, params) {
+            Ok(sid) => sid,
+            Err(resp) => return respond(resp),
+        };
+        if self.strict.registration && !self.sessions[&sid].registered {
+            return respond(self.error_reply(Endpoint::Poll2, 103));
+        }
+        let now = self.now;
+        let s = self.sessions.get_mut(&sid).expect("live");
+        s.last_active = now;
+        let forced_code = match forced {
+            Some(FaultAction::Retcode { retcode, .. }) => Some(retcode),
+            _ => s.forced.pop_front(),
+        };
+        if let Some(code) = forced_code {
+            return respond(self.retcode_reply(sid, code));
+        }
+        if !self.sessions[&sid].queue.is_empty() {
+            return respond(self.batch_reply(sid));
+        }
+        // Only one poll per session is outstanding (protocol §6.1): an older one is let go idle.
+        let s = self.sessions.get_mut(&sid).expect("live");
+        if let Some((old, _)) = s.held.take() {
+            let idle = self.idle_reply();
+            self.answers.push((old, respond(idle)));
+        }
+        let s = self.sessions.get_mut(&sid).expect("live");
+        s.hold_counter += 1;
+        let hold = s.hold_counter;
+        s.held = Some((ticket, hold));
+        let at = now + Duration::from_millis(self.timing.poll_hold_ms);
+        self.timers.insert(at, ServerTimer::Hold { sid, hold });
+        Reply::Hold
+    }
+
+    /// A poll reply for a retcode; 116 rotates ptwebqq (protocol §6.3).
+    pub(super) fn retcode_reply(&mut self, sid: u64, code: i64) -> Response {
+        if code != 116 {
+            return self.error_reply(Endpoint::Poll2, code);
+        }
+        let p = self.rng.hex(48);
+        let s = self.sessions.get_mut(&sid).expect("caller checked");
+        s.ptwebqq = p.clone();
+        let qq = s.qq;
+        self.session_tokens.insert(p.clone(), sid);
+        self.login_tokens.insert(p.clone(), qq);
+        Response::json(&json!({"retcode":116,"p":p}))
+    }
+
+    /// Up to [`MAX_BATCH`] queued events (reversed when the reorder fault fires).
+    pub(super) fn batch_reply(&mut self, sid: u64) -> Response {
+        let reorder = self.faults.delivery.reorder;
+        let flip = self.rng.chance(reorder);
+        let s = self.sessions.get_mut(&sid).expect("caller checked");
+        let n = s.queue.len().min(MAX_BATCH);
+        let mut batch: Vec<Value> = s.queue.drain(..n).collect();
+        if flip {
+            batch.reverse();
+        }
+        ok(Value::Array(batch))
+    }
+
+    /// The idle answer of the profile (protocol §6.2, §11.1).
+    fn idle_reply(&self) -> Response {
+        match self.profile.idle_poll() {
+            IdlePoll::Retcode102 => Response::json(&json!({"retcode":102,"errmsg":""})),
+            IdlePoll::GatewayTimeout => pages::error_page(StatusCode::GATEWAY_TIMEOUT),
+            IdlePoll::OkError => {
+                Response::json(&json!({"retcode":0,"retmsg":"ok","errmsg":"error"}))
+            }
+        }
+    }
+
+    pub(super) fn hold_expired(&mut self, sid: u64, hold: u64) {
+        let now = self.now;
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        match s.held {
+            Some((ticket, h)) if h == hold => {
+                s.held = None;
+                s.last_active = now;
+                let idle = self.idle_reply();
+                self.answers
+                    .push((ticket, Reply::Respond(idle, Transport::default())));
+            }
+            _ => {}
+        }
+    }
+
+    /// Answers the held poll of `sid` with its queued events.
+    pub(crate) fn release(&mut self, sid: u64) {
+        let Some(s) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        if s.queue.is_empty() {
+            return;
+        }
+        if let Some((ticket, _)) = s.held.take() {
+            let resp = self.batch_reply(sid);
+            self.answers.push((ticket, respond(resp)));
+        }
+    }
+
+    /// `get_online_buddies2` (protocol §5.10): also registers the session (§3.1).
+    pub(super) fn online_buddies(&mut self, req: &Request, params: &Params) -> Response {
+        let sid = match self.live_session(Endpoint::GetOnlineBuddies2, req, params) {
+            Ok(sid) => sid,
+            Err(resp) => return resp,
+        };
+        let qq = self.sessions[&sid].qq;
+        let friends: Vec<u64> = self
+            .world
+            .account(qq)
+            .map(|a| a.friends.iter().map(|f| f.qq).collect())
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for f in friends {
+            let (status, client_type) = self.presence(f);
+            if status != "offline" {
+                let s = self.sessions.get_mut(&sid).expect("live");
+                out.push(json!({"uin": s.ids.uin(f, &mut self.rng), "status": status, "client_type": client_type}));
+            }
+        }
+        self.sessions.get_mut(&sid).expect("live").registered = true;
+        ok(Value::Array(out))
+    }
+
+    /// The presence of an account: its session's status, else the world's.
+    pub(crate) fn presence(&self, qq: u64) -> (String, u32) {
+        match self.live.get(&qq).and_then(|sid| self.sessions.get(sid)) {
+            Some(s) => (s.status.clone(), 41),
+            None => (
+                self.world
+                    .account(qq)
+                    .map_or("offline".into(), |a| a.status.clone()),
+                1,
+            ),
+        }
+    }
+
+    /// `get_recent_list2` (protocol §5.11).
+    pub(super) fn recent_list(&mut self, req: &Request, params: &Params) -> Response {
+        let sid = match self.live_session(Endpoint::GetRecentList2, req, params) {
+            Ok(sid) => sid,
+            Err(resp) => return resp,
+        };
+        let s = self.sessions.get_mut(&sid).expect("live");
+        let recent: Vec<(u8, u64)> = s.recent.iter().copied().collect();
+        let list: Vec<Value> = recent
+            .into_iter()
+            .map(|(kind, n)| {
+                let uin = match kind {
+                    0 => s.ids.uin(n, &mut self.rng),
+                    1 => s.ids.gid(n, &mut self.rng),
+                    _ => s.ids.did(n, &mut self.rng),
+                };
+                json!({"uin": uin, "type": kind})
+            })
+            .collect();
+        ok(Value::Array(list))
+    }
+
+    /// `get_discu_info` (protocol §5.5).
+    pub(super) fn discu_info(&mut self, req: &Request, params: &Params) -> Response {
+        let sid = match self.live_session(Endpoint::GetDiscuInfo, req, params) {
+            Ok(sid) => sid,
+            Err(resp) => return resp,
+        };
+        let did = params.number("did").unwrap_or(0);
+        let s = &self.sessions[&sid];
+        let Some(d) = s
+            .ids
+            .discussion_of(did)
+            .and_then(|id| self.world.discussion(id))
+            .cloned()
+        else {
+            return self.error_reply(Endpoint::GetDiscuInfo, 6);
+        };
+        let mut mem_list = Vec::new();
+        let mut mem_status = Vec::new();
+        let mut mem_info = Vec::new();
+        for m in &d.members {
+            let (status, client_type) = self.presence(*m);
+            let nick = self
+                .world
+                .account(*m)
+                .map(|a| a.nick.clone())
+                .unwrap_or_default();
+            let s = self.sessions.get_mut(&sid).expect("live");
+            let uin = s.ids.uin(*m, &mut self.rng);
+            mem_list.push(json!({"mem_uin": uin, "ruin": m}));
+            if status != "offline" {
+                mem_status.push(json!({"uin": uin, "status": status, "client_type": client_type}));
+            }
+            mem_info.push(json!({"uin": uin, "nick": nick}));
+        }
+        let s = self.sessions.get_mut(&sid).expect("live");
+        let owner = s.ids.uin(d.owner, &mut self.rng);
+        ok(json!({
+            "info": {"did": did, "discu_owner": owner, "discu_name": d.name, "info_seq": d.members.len(), "mem_list": mem_list},
+            "mem_status": mem_status,
+            "mem_info": mem_info,
+        }))
+    }
+
+    /// `change_status2` (protocol §5.13); `offline` logs out (`lwqq` 2015, §8.4).
+    pub(super) fn change_status2(&mut self, req: &Request, params: &Params) -> Response {
+        let sid = match self.live_session(Endpoint::ChangeStatus2, req, params) {
+            Ok(sid) => sid,
+            Err(resp) => return resp,
+        };
+        let status = params.get("newstatus").unwrap_or_default();
+        if !STATUSES.contains(&status.as_str()) {
+            return self.error_reply(Endpoint::ChangeStatus2, 6);
+        }
+        let qq = self.sessions[&sid].qq;
+        self.sessions.get_mut(&sid).expect("live").status = status.clone();
+        self.broadcast_status(qq, &status);
+        if status == "offline" {
+            self.end_session(sid, EndReason::Logout);
+        }
+        ok(json!("ok"))
+    }
+
+    /// Tells every logged-in friend of `qq` its new presence (`buddies_status_change`, §6.5).
+    fn broadcast_status(&mut self, qq: u64, status: &str) {
+        let friends: Vec<u64> = self
+            .world
+            .account(qq)
+            .map(|a| a.friends.iter().map(|f| f.qq).collect())
+            .unwrap_or_default();
+        for f in friends {
+            let Some(&fsid) = self.live.get(&f) else {
+                continue;
+            };
+            let s = self.sessions.get_mut(&fsid).expect("live");
+            let uin = s.ids.uin(qq, &mut self.rng);
+            s.push_event(
+                "buddies_status_change",
+                json!({"uin": uin, "status": status, "client_type": 41}),
+            );
+            self.release(fsid);
+        }
+    }
+
+    /// `logout2` (protocol §8.4).
+    pub(super) fn logout2(&mut self, req: &Request, params: &Params) -> Response {
+        let sid = match self.live_session(Endpoint::Logout2, req, params) {
+            Ok(sid) => sid,
+            Err(resp) => return resp,
+        };
+        self.end_session(sid, EndReason::Logout);
+        ok(json!("ok"))
+    }
+}

@@ -1,0 +1,42 @@
+//! A set of deadlines, earliest first. Entries are never cancelled: whoever handles an expired
+//! entry checks that it still applies (lazy invalidation keeps every operation O(log n)).
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// Deadlines carrying a `K` each.
+#[derive(Debug)]
+pub(crate) struct Timers<K> {
+    entries: BTreeMap<(Instant, u64), K>,
+    next: u64,
+}
+
+impl<K> Default for Timers<K> {
+    fn default() -> Self {
+        Timers {
+            entries: BTreeMap::new(),
+            next: 0,
+        }
+    }
+}
+
+impl<K> Timers<K> {
+    /// Adds a deadline.
+    pub(crate) fn insert(&mut self, at: Instant, key: K) {
+        self.next += 1;
+        self.entries.insert((at, self.next), key);
+    }
+
+    /// The earliest deadline.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.entries.keys().next().map(|(at, _)| *at)
+    }
+
+    /// Removes and returns one entry due at or before `now`.
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<K> {
+        let (&(at, seq), _) = self.entries.iter().next()?;
+        if at > now {
+            return None;
+        }
+        self.entries.remove(&(at, seq))
+    }
+}
