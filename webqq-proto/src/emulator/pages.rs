@@ -2,15 +2,11 @@
 //! JSON), the login and proxy pages, and placeholder images.
 use http::StatusCode;
 
-use super::http::Response;
+use super::http::{Response, reason_phrase};
 
 /// The HTML error page of the front proxy for `status` (nginx's layout).
 pub fn error_page(status: StatusCode) -> Response {
-    let title = format!(
-        "{} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    );
+    let title = format!("{} {}", status.as_u16(), reason_phrase(status));
     let body = format!(
         "<html>\r\n<head><title>{title}</title></head>\r\n<body bgcolor=\"white\">\r\n\
          <center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"

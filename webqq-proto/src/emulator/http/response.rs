@@ -127,7 +127,7 @@ impl Response {
             .flatten();
         let body: &[u8] = compressed.as_deref().unwrap_or(&self.body);
         let mut out = BytesMut::with_capacity(256 + body.len());
-        let reason = self.status.canonical_reason().unwrap_or("Unknown");
+        let reason = reason_phrase(self.status);
         out.put_slice(format!("HTTP/1.1 {} {}\r\n", self.status.as_u16(), reason).as_bytes());
         out.put_slice(b"Server: Tencent/WebQQ-emulator\r\n");
         if let Some(ct) = self.content_type {
@@ -164,4 +164,12 @@ fn gzip_bytes(body: &[u8]) -> Option<Vec<u8>> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(body).ok()?;
     enc.finish().ok()
+}
+
+/// The reason phrase as the front proxy (nginx) wrote it.
+pub fn reason_phrase(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        504 => "Gateway Time-out",
+        _ => status.canonical_reason().unwrap_or("Unknown"),
+    }
 }

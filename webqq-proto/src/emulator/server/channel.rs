@@ -39,10 +39,13 @@ pub(crate) fn status_code(status: &str) -> u32 {
 }
 
 impl Server {
-    /// The session a request names: psessionid, then vfwebqq, then the ptwebqq / skey cookies.
+    /// The session a request names: its psessionid when it has one, else its vfwebqq, else
+    /// the ptwebqq / skey cookies.
     pub(crate) fn session_of(&self, req: &Request, params: &Params) -> Option<u64> {
+        if let Some(ps) = params.non_empty("psessionid") {
+            return self.session_tokens.get(&ps).copied();
+        }
         [
-            params.non_empty("psessionid"),
             params.non_empty("vfwebqq"),
             req.cookie("ptwebqq"),
             req.cookie("skey"),

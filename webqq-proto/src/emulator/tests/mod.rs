@@ -113,8 +113,11 @@ pub(super) struct Harness {
 }
 
 impl Harness {
+    /// The demo world without its chatter (tests decide who speaks when).
     pub fn new(profile: Profile) -> Self {
-        Harness::with(EmulatorConfig::demo(profile))
+        let mut cfg = EmulatorConfig::demo(profile);
+        cfg.world.chatter_interval_ms = 0;
+        Harness::with(cfg)
     }
 
     pub fn with(config: EmulatorConfig) -> Self {
