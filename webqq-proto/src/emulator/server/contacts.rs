@@ -266,17 +266,21 @@ impl Server {
             "country": "", "city": "", "personal": "", "nick": a.nick, "shengxiao": 0, "email": "",
             "province": "", "gender": a.gender, "mobile": "", "client_type": client_type,
         });
+        info["uin"] = json!(uin);
         if own {
-            info["uin"] = json!(uin);
+            // Protocol §5.9: the own profile has no stat/client_type but lnick and vfwebqq.
+            let obj = info.as_object_mut().expect("an object");
+            obj.remove("stat");
+            obj.remove("client_type");
             info["account"] = json!(qq);
             info["lnick"] = json!(a.lnick);
             info["vfwebqq"] = json!(vfwebqq);
             info["vip_info"] = json!(0);
         } else {
             info["token"] = json!(token);
-            info["uin"] = json!(uin);
-            info["uiuin"] = json!("");
+            // Capture #37: a friend's profile names the account; a stranger's does not.
             if friend {
+                info["uiuin"] = json!("");
                 info["account"] = json!(qq);
                 info["vip_info"] = json!(0);
             }
