@@ -445,8 +445,14 @@ impl Emulator {
 
     /// Forgets a connection and tells the adapter to close it.
     fn drop_conn(&mut self, conn: ConnId) {
-        if self.conns.remove(&conn).is_some() {
-            self.server.conn_gone(conn);
+        if let Some(c) = self.conns.remove(&conn) {
+            let waiting: Vec<u64> = c
+                .slots
+                .iter()
+                .filter(|s| matches!(s.state, SlotState::Waiting))
+                .map(|s| s.id)
+                .collect();
+            self.server.conn_gone(conn, &waiting);
             self.out.push_back(Output::Close { conn });
         }
     }

@@ -195,10 +195,12 @@ impl Server {
         }
         // Keep at most the one replaced session of an account besides the new one.
         let stale: Vec<u64> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.qq == qq && !matches!(s.ended, Some((EndReason::Replaced, _))))
-            .map(|(sid, _)| *sid)
+            .by_account
+            .get(&qq)
+            .into_iter()
+            .flatten()
+            .filter(|sid| !matches!(self.sessions[*sid].ended, Some((EndReason::Replaced, _))))
+            .copied()
             .collect();
         for sid in stale {
             self.forget_session(sid);
@@ -246,6 +248,7 @@ impl Server {
             forced: VecDeque::new(),
             next_msg_id: self.rng.range(1, 60000) as u16,
             held: None,
+            tokens: Vec::new(),
             hold_counter: 0,
             seen_msg_ids: HashSet::new(),
             seen_order: VecDeque::new(),
@@ -255,10 +258,11 @@ impl Server {
             status,
             recent: VecDeque::new(),
         };
-        for token in [psessionid, vfwebqq, login2_vf, login.ptwebqq, login.skey] {
-            self.session_tokens.insert(token, sid);
-        }
         self.sessions.insert(sid, session);
+        for token in [psessionid, vfwebqq, login2_vf, login.ptwebqq, login.skey] {
+            self.add_session_token(sid, token);
+        }
+        self.by_account.entry(qq).or_default().push(sid);
         self.live.insert(qq, sid);
         self.schedule_expiry(sid);
         let lifetime = now + Duration::from_millis(self.timing.session_lifetime_ms);
@@ -309,7 +313,7 @@ impl Server {
         if self.live.get(&qq) == Some(&sid) {
             self.live.remove(&qq);
         }
-        if let Some((ticket, _)) = s.held.take() {
+        if let Some(ticket) = self.take_hold(sid) {
             let resp = if reason == EndReason::Kicked {
                 self.batch_reply(sid)
             } else {
@@ -333,8 +337,20 @@ impl Server {
         if s.ended.is_none() {
             return;
         }
-        self.sessions.remove(&sid);
-        self.session_tokens.retain(|_, v| *v != sid);
+        let Some(s) = self.sessions.remove(&sid) else {
+            return;
+        };
+        for t in &s.tokens {
+            if self.session_tokens.get(t) == Some(&sid) {
+                self.session_tokens.remove(t);
+            }
+        }
+        if let Some(list) = self.by_account.get_mut(&s.qq) {
+            list.retain(|x| *x != sid);
+            if list.is_empty() {
+                self.by_account.remove(&s.qq);
+            }
+        }
     }
 
     pub(super) fn check_expiry(&mut self, sid: u64) {
@@ -396,8 +412,7 @@ impl Server {
             return respond(self.batch_reply(sid));
         }
         // Only one poll per session is outstanding (protocol §6.1): an older one is let go idle.
-        let s = self.sessions.get_mut(&sid).expect("live");
-        if let Some((old, _)) = s.held.take() {
+        if let Some(old) = self.take_hold(sid) {
             let idle = self.idle_reply();
             self.answers.push((old, respond(idle)));
         }
@@ -405,6 +420,7 @@ impl Server {
         s.hold_counter += 1;
         let hold = s.hold_counter;
         s.held = Some((ticket, hold));
+        self.hold_owner.insert(ticket, sid);
         let at = now + Duration::from_millis(self.timing.poll_hold_ms);
         self.timers.insert(at, ServerTimer::Hold { sid, hold });
         Reply::Hold
@@ -419,7 +435,7 @@ impl Server {
         let s = self.sessions.get_mut(&sid).expect("caller checked");
         s.ptwebqq = p.clone();
         let qq = s.qq;
-        self.session_tokens.insert(p.clone(), sid);
+        self.add_session_token(sid, p.clone());
         self.login_tokens.insert(p.clone(), qq);
         Response::json(&json!({"retcode":116,"p":p}))
     }
@@ -453,15 +469,13 @@ impl Server {
         let Some(s) = self.sessions.get_mut(&sid) else {
             return;
         };
-        match s.held {
-            Some((ticket, h)) if h == hold => {
-                s.held = None;
-                s.last_active = now;
+        if s.held.is_some_and(|(_, h)| h == hold) {
+            s.last_active = now;
+            if let Some(ticket) = self.take_hold(sid) {
                 let idle = self.idle_reply();
                 self.answers
                     .push((ticket, Reply::Respond(idle, Transport::default())));
             }
-            _ => {}
         }
     }
 
@@ -473,7 +487,7 @@ impl Server {
         if s.queue.is_empty() {
             return;
         }
-        if let Some((ticket, _)) = s.held.take() {
+        if let Some(ticket) = self.take_hold(sid) {
             let resp = self.batch_reply(sid);
             self.answers.push((ticket, respond(resp)));
         }

@@ -458,7 +458,7 @@ impl Server {
             .forced
             .push_back(retcode);
         // A held poll is answered at once.
-        if let Some((ticket, _)) = self.sessions.get_mut(&sid).expect("live").held.take() {
+        if let Some(ticket) = self.take_hold(sid) {
             let code = self
                 .sessions
                 .get_mut(&sid)

@@ -38,7 +38,7 @@ pub(crate) const MAX_SENT_PER_ACCOUNT: usize = 1000;
 pub(crate) const MAX_QR_CODES: usize = 1024;
 
 /// Which owed response a late answer is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Ticket {
     /// The connection.
     pub conn: ConnId,
@@ -112,7 +112,11 @@ pub(crate) struct Server {
     /// Sessions by id; every token (psessionid, vfwebqq, skey, ptwebqq) that finds one.
     sessions: HashMap<u64, Session>,
     session_tokens: HashMap<String, u64>,
+    /// Live session per account; all sessions (live and ended) per account.
     live: HashMap<u64, u64>,
+    by_account: HashMap<u64, Vec<u64>>,
+    /// The session of each held poll.
+    hold_owner: HashMap<Ticket, u64>,
     next_sid: u64,
     /// Per-group and per-discussion message sequence.
     group_seq: HashMap<u64, u64>,
@@ -144,6 +148,8 @@ impl Server {
             sessions: HashMap::new(),
             session_tokens: HashMap::new(),
             live: HashMap::new(),
+            by_account: HashMap::new(),
+            hold_owner: HashMap::new(),
             next_sid: 0,
             group_seq: HashMap::new(),
             discu_seq: HashMap::new(),
@@ -372,12 +378,29 @@ impl Server {
         1_451_606_400 + self.now.duration_since(self.start).as_secs()
     }
 
-    /// The held poll of `conn`, if any, is released (the connection is gone).
-    pub(crate) fn conn_gone(&mut self, conn: ConnId) {
-        for s in self.sessions.values_mut() {
-            if s.held.is_some_and(|(t, _)| t.conn == conn) {
-                s.held = None;
+    /// The connection of these waiting slots is gone: their held polls are released.
+    pub(crate) fn conn_gone(&mut self, conn: ConnId, waiting: &[u64]) {
+        for slot in waiting {
+            if let Some(sid) = self.hold_owner.remove(&Ticket { conn, slot: *slot }) {
+                if let Some(s) = self.sessions.get_mut(&sid) {
+                    s.held = None;
+                }
             }
+        }
+    }
+
+    /// Takes the held poll of `sid`, if any.
+    pub(crate) fn take_hold(&mut self, sid: u64) -> Option<Ticket> {
+        let (ticket, _) = self.sessions.get_mut(&sid)?.held.take()?;
+        self.hold_owner.remove(&ticket);
+        Some(ticket)
+    }
+
+    /// Makes `token` find session `sid`.
+    pub(crate) fn add_session_token(&mut self, sid: u64, token: String) {
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            s.tokens.push(token.clone());
+            self.session_tokens.insert(token, sid);
         }
     }
 

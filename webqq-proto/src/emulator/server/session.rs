@@ -75,6 +75,8 @@ pub(crate) struct Session {
     pub next_msg_id: u16,
     /// The held poll and its number.
     pub held: Option<(Ticket, u64)>,
+    /// Every token that finds this session (removed with it).
+    pub tokens: Vec<String>,
     /// Numbers holds, so a stale deadline is recognised.
     pub hold_counter: u64,
     /// Recently used outgoing msg_ids.

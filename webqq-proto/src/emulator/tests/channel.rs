@@ -385,3 +385,19 @@ fn the_demo_world_chatters_while_someone_is_logged_in() {
             .ends_with("message")
     );
 }
+
+#[test]
+fn events_survive_a_poll_whose_connection_closed() {
+    let mut h = Harness::new(Profile::S2018);
+    let bot = h.login(10001);
+    let (conn, _) = h.poll(&bot);
+    h.emu.handle_input(h.now, Input::Eof { conn });
+    h.drain();
+    h.emu
+        .say(10002, Target::Buddy(10001), "still here")
+        .unwrap();
+    h.drain();
+    assert!(h.take_response(conn).is_none());
+    let r = h.poll(&bot).1.expect("queued, answered at once").json();
+    assert_eq!(r["result"][0]["value"]["content"][1], "still here ");
+}
