@@ -44,6 +44,8 @@ pub enum Endpoint {
     GetDiscuInfo,
     ChangeStatus2,
     Logout2,
+    GetC2cMsgSig2,
+    GetGfaceSig2,
     // web.qq.com heartbeat (protocol §8.1)
     GetMsgTip,
     /// The control API; the string is the path after `/_emulator/`.
@@ -148,6 +150,8 @@ const ROUTES: &[Route] = &[
     (D, "/channel/get_discu_info", Endpoint::GetDiscuInfo),
     (D, "/channel/change_status2", Endpoint::ChangeStatus2),
     (D, "/channel/logout2", Endpoint::Logout2),
+    (D, "/channel/get_c2cmsg_sig2", Endpoint::GetC2cMsgSig2),
+    (D, "/channel/get_gface_sig2", Endpoint::GetGfaceSig2),
     (TIP, "/web2/get_msg_tip", Endpoint::GetMsgTip),
 ];
 

@@ -433,10 +433,21 @@ impl Server {
         }
         let p = self.rng.hex(48);
         let s = self.sessions.get_mut(&sid).expect("caller checked");
-        s.ptwebqq = p.clone();
+        let old = std::mem::replace(&mut s.ptwebqq, p.clone());
         let qq = s.qq;
+        // The old value stops working, so rotating forever keeps the token maps small.
+        s.tokens.retain(|t| *t != old);
+        if self.session_tokens.get(&old) == Some(&sid) {
+            self.session_tokens.remove(&old);
+        }
         self.add_session_token(sid, p.clone());
-        self.login_tokens.insert(p.clone(), qq);
+        if let Some(login) = self.logins.get_mut(&qq) {
+            if login.ptwebqq == old {
+                self.login_tokens.remove(&old);
+                login.ptwebqq = p.clone();
+                self.login_tokens.insert(p.clone(), qq);
+            }
+        }
         Response::json(&json!({"retcode":116,"p":p}))
     }
 

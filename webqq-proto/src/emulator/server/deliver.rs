@@ -89,6 +89,14 @@ impl Server {
             Ok(t) => t,
             Err(code) => return self.error_reply(endpoint, code),
         };
+        let via = if endpoint == Endpoint::SendSessMsg2 {
+            match params.get("group_sig").and_then(|s| decode_c2c_sig(&s)) {
+                Some(via) => Some(via),
+                None => return self.error_reply(endpoint, 100001),
+            }
+        } else {
+            None
+        };
         if let Some(max) = self.strict.max_message {
             if plain_text(&segments).len() > max.bytes {
                 return self.error_reply(endpoint, max.retcode);
@@ -115,14 +123,20 @@ impl Server {
             }
             _ => None,
         };
-        if let Some((code, delivered)) = refusal {
-            if self.rng.chance(delivered) {
-                self.deliver(qq, target, segments, font, Some(sid), Some(msg_id));
+        let deliver = match refusal {
+            Some((_, delivered)) => self.rng.chance(delivered),
+            None => true,
+        };
+        if deliver {
+            match via {
+                Some(via) => self.deliver_sess(qq, target, via, segments, font, msg_id),
+                None => self.deliver(qq, target, segments, font, Some(sid), Some(msg_id)),
             }
-            return self.error_reply(endpoint, code);
         }
-        self.deliver(qq, target, segments, font, Some(sid), Some(msg_id));
-        self.send_ok()
+        match refusal {
+            Some((code, _)) => self.error_reply(endpoint, code),
+            None => self.send_ok(),
+        }
     }
 
     /// The send success body of the profile (protocol §7.6).
@@ -208,6 +222,84 @@ impl Server {
             }
             _ => Err(100001),
         }
+    }
+
+    /// `get_c2cmsg_sig2` (protocol §7.4): the signature names the group or discussion the
+    /// temporary chat goes through (opaque hex to the client).
+    pub(super) fn c2c_sig(&mut self, req: &Request, params: &Params) -> Response {
+        let sid = match self.live_session(Endpoint::GetC2cMsgSig2, req, params) {
+            Ok(sid) => sid,
+            Err(resp) => return resp,
+        };
+        let service_type = params.number("service_type").unwrap_or(0);
+        let id = params.number("id").unwrap_or(0);
+        let ids = &self.sessions[&sid].ids;
+        let world_id = if service_type == 1 {
+            ids.discussion_of(id)
+        } else {
+            ids.group_of_gid(id)
+        };
+        let Some(world_id) = world_id else {
+            return super::ok(
+                json!({"type": 0, "value": "", "flags": {"text": 0, "pic": 0, "file": 0, "audio": 0, "video": 0}}),
+            );
+        };
+        let salt = self.rng.hex(16);
+        let value =
+            crate::emulator::rng::hex_lower(format!("{service_type}:{world_id}:{salt}").as_bytes());
+        super::ok(
+            json!({"type": 0, "value": value, "flags": {"text": 1, "pic": 1, "file": 1, "audio": 1, "video": 1}}),
+        )
+    }
+
+    /// `get_gface_sig2` (protocol §7.5; capture #41).
+    pub(super) fn gface_sig(&mut self, req: &Request, params: &Params) -> Response {
+        if let Err(resp) = self.live_session(Endpoint::GetGfaceSig2, req, params) {
+            return resp;
+        }
+        let key = self.rng.chars(16, crate::emulator::rng::ALNUM);
+        let sig = self.rng.hex(96);
+        super::ok(json!({"reply": 0, "gface_key": key, "gface_sig": sig}))
+    }
+
+    /// Delivers a temporary-session message (`sess_message`, protocol §6.5; capture #49).
+    fn deliver_sess(
+        &mut self,
+        from: u64,
+        target: Target,
+        via: (u64, u64),
+        segments: Vec<Value>,
+        font: Value,
+        msg_id: u64,
+    ) {
+        let Target::Buddy(to) = target else { return };
+        let time = self.unix_time();
+        let mut content = vec![font];
+        content.extend(segments.iter().cloned());
+        let content = Value::Array(content);
+        if let Some(&rsid) = self.live.get(&to) {
+            let msg_id2 = self.rng.range(100_000, 999_999);
+            let s = self.sessions.get_mut(&rsid).expect("live");
+            let id = if via.0 == 1 {
+                s.ids.did(via.1, &mut self.rng)
+            } else {
+                s.ids.gid(via.1, &mut self.rng)
+            };
+            let from_uin = s.ids.uin(from, &mut self.rng);
+            let event_id = s.take_msg_id();
+            let value = json!({"msg_id": event_id, "from_uin": from_uin, "to_uin": to, "msg_id2": msg_id2, "msg_type": 140, "reply_ip": REPLY_IP,
+                "time": time, "id": id, "ruin": from, "service_type": via.0,
+                "flags": {"text": 1, "pic": 1, "file": 1, "audio": 1, "video": 1}, "content": content});
+            self.queue_event(rsid, "sess_message", value);
+        }
+        self.record_sent(SentMessage {
+            from,
+            target,
+            text: plain_text(&segments),
+            content,
+            msg_id: Some(msg_id),
+            time,
+        });
     }
 
     /// A simulated user says `text` (control API); `from` must belong to the target.
@@ -478,6 +570,20 @@ impl Server {
         self.end_session(sid, EndReason::Expired);
         Ok(())
     }
+}
+
+/// Reads back the `(service_type, world id)` of a signature made by `c2c_sig`.
+fn decode_c2c_sig(sig: &str) -> Option<(u64, u64)> {
+    let bytes: Vec<u8> = (0..sig.len())
+        .step_by(2)
+        .map(|i| {
+            sig.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<_>>()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let mut parts = text.split(':');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 fn target_kind(target: Target) -> (u8, u64) {

@@ -88,6 +88,8 @@ pub(crate) struct WebLogin {
     pub vfwebqq: Option<String>,
     /// The check_sig ticket, until used.
     pub ptsigx: Option<String>,
+    /// The long-lived `supertoken` cookie (protocol §3.11).
+    pub supertoken: String,
 }
 
 /// The server state.
@@ -255,7 +257,7 @@ impl Server {
             E::Login => self.login(req, params, forced),
             E::PtQrShow => self.ptqrshow(),
             E::PtQrLogin => self.ptqrlogin(req, params, forced),
-            E::Pt4Auth => Response::js("ptui_auth_CB('-1','');"),
+            E::Pt4Auth => self.pt4_auth(req, params),
             E::CheckSig => self.check_sig(params),
             E::DeepLogout => Response::js("ptuiCB('0','0','','0','');"),
             E::GetVfWebqq => self.getvfwebqq(req, params),
@@ -269,6 +271,8 @@ impl Server {
             E::GetOnlineBuddies2 => self.online_buddies(req, params),
             E::GetRecentList2 => self.recent_list(req, params),
             E::GetDiscuInfo => self.discu_info(req, params),
+            E::GetC2cMsgSig2 => self.c2c_sig(req, params),
+            E::GetGfaceSig2 => self.gface_sig(req, params),
             E::GetMsgTip => Response::json(&json!({"retcode":0,"result":"ok"})),
             E::GetUserFriends2
             | E::GetGroupNameListMask2
@@ -474,6 +478,11 @@ impl Server {
             .collect();
         v.sort_by_key(|s| s.qq);
         v
+    }
+
+    #[cfg(test)]
+    pub(crate) fn session_token_count(&self) -> usize {
+        self.session_tokens.len() + self.login_tokens.len()
     }
 
     pub(crate) fn captcha_answer(&self, qq: u64) -> Option<String> {

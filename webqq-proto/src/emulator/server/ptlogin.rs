@@ -10,7 +10,7 @@ use crate::emulator::faults::FaultAction;
 use crate::emulator::http::{Request, Response, SetCookie};
 use crate::emulator::pages;
 use crate::emulator::rng::ALNUM;
-use crate::webqq::hash::hash33;
+use crate::webqq::hash::{hash33, time33};
 use crate::webqq::password::{PasswordMd5, PasswordScheme, scheme_a, scheme_b, verify_scheme_c};
 
 use super::params::Params;
@@ -265,7 +265,7 @@ impl Server {
             ))
             .with_cookie(SetCookie::new(
                 "supertoken",
-                self.rng.range(1, 4_000_000_000).to_string(),
+                login.supertoken.clone(),
                 "ptlogin2.qq.com",
             ))
             .with_cookie(SetCookie::new(
@@ -277,7 +277,11 @@ impl Server {
 
     /// A new authenticated web login of `qq`, replacing the previous one.
     fn mint_login(&mut self, qq: u64) -> WebLogin {
+        let fresh_token = self.rng.range(1, 4_000_000_000).to_string();
+        let mut supertoken = fresh_token;
         if let Some(old) = self.logins.remove(&qq) {
+            // The supertoken outlives web logins (protocol §3.11).
+            supertoken = old.supertoken.clone();
             self.login_tokens.remove(&old.ptwebqq);
             self.login_tokens.remove(&old.skey);
             if let Some(sig) = &old.ptsigx {
@@ -288,6 +292,7 @@ impl Server {
             ptwebqq: self.rng.hex(64),
             skey: format!("@{}", self.rng.chars(9, ALNUM)),
             vfwebqq: None,
+            supertoken,
             ptsigx: self
                 .profile
                 .login_uses_check_sig()
@@ -322,6 +327,26 @@ impl Server {
              &regmaster=0&pt_login_type={login_type}&pt_aid=0&pt_aaid={aaid}&pt_light=0",
             self.profile.appid()
         )
+    }
+
+    /// `pt4_auth` (protocol §3.11): a still-valid supertoken gets a check_sig URL without a
+    /// new password or scan.
+    pub(super) fn pt4_auth(&mut self, req: &Request, params: &Params) -> Response {
+        let qq = req
+            .cookie("superuin")
+            .and_then(|u| u.trim_start_matches('o').parse::<u64>().ok());
+        let token = req.cookie("supertoken").unwrap_or_default();
+        let valid = qq
+            .and_then(|qq| self.logins.get(&qq).map(|l| (qq, l)))
+            .filter(|(_, l)| l.supertoken == token)
+            .filter(|_| params.number("auth_token") == Some(u64::from(time33(&token))))
+            .map(|(qq, _)| qq);
+        let Some(qq) = valid else {
+            return Response::js("ptui_auth_CB('1','');\r\n");
+        };
+        let login = self.mint_login(qq);
+        let url = self.check_sig_url(qq, login.ptsigx.as_deref().unwrap_or(""), false);
+        Response::js(format!("ptui_auth_CB('0','{url}');\r\n"))
     }
 
     /// `ptqrshow` (protocol §3.8): a new code and its `qrsig` cookie.

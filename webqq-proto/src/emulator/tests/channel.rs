@@ -401,3 +401,89 @@ fn events_survive_a_poll_whose_connection_closed() {
     let r = h.poll(&bot).1.expect("queued, answered at once").json();
     assert_eq!(r["result"][0]["value"]["content"][1], "still here ");
 }
+
+#[test]
+fn temporary_session_messages_go_through_a_group_signature() {
+    let mut h = Harness::new(Profile::W2014);
+    let bot = h.login(10001);
+    let bot_jar = std::mem::take(&mut h.jar);
+    let bob = h.login(10003);
+    let bob_jar = std::mem::replace(&mut h.jar, bot_jar);
+    let (gid, code) = group_gid(&mut h, &bot);
+    let info = h
+        .get(&format!(
+            "http://s.web2.qq.com/api/get_group_info_ext2?gcode={code}&vfwebqq={}",
+            bot.vfwebqq
+        ))
+        .json();
+    let bob_uin = info["result"]["minfo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["nick"] == "Bob &amp; Co")
+        .unwrap()["uin"]
+        .as_u64()
+        .unwrap();
+    let sig = h.get(&format!("http://d.web2.qq.com/channel/get_c2cmsg_sig2?id={gid}&to_uin={bob_uin}&service_type=0&clientid=12345678&psessionid={}&t=1", bot.psessionid)).json();
+    assert_same_shape(
+        &sig,
+        &json!({"retcode":0,"result":{"type":0,"value":"ab","flags":{"text":1,"pic":1,"file":1,"audio":1,"video":1}}}),
+        "c2c sig",
+    );
+    let r = json!({"to": bob_uin, "group_sig": sig["result"]["value"], "face": 0, "content": content("psst"), "msg_id": 5, "service_type": 0, "clientid": "12345678", "psessionid": bot.psessionid});
+    assert_eq!(
+        h.post_r("http://d.web2.qq.com/channel/send_sess_msg2", &r)
+            .json()["retcode"],
+        0
+    );
+    h.jar = bob_jar;
+    let got = h.poll(&bob).1.unwrap().json();
+    // Capture #49.
+    let capture: Value = serde_json::from_str(r#"{"retcode":0,"result":[{"poll_type":"sess_message","value":{"msg_id":25144,"from_uin":167017143,"to_uin":1070772010,"msg_id2":139233,"msg_type":140,"reply_ip":176752037,"time":1365931836,"id":2581801127,"ruin":444674479,"service_type":1,"flags":{"text":1,"pic":1,"file":1,"audio":1,"video":1},"content":[["font",{"size":9,"color":"000000","style":[0,0,0],"name":"Tahoma"}],"2\u8F7D3 ",["face",1]," "]}}]}"#).unwrap();
+    assert_same_shape(&got, &capture, "sess");
+    assert_eq!(
+        got["result"][0]["value"]["ruin"], 10001,
+        "ruin = the sender's QQ number"
+    );
+    // A bad signature is refused; SmartQQ 2016+ blocked temporary sessions (1202).
+    let r = json!({"to": bob_uin, "group_sig": "zz", "content": content("x"), "msg_id": 6, "service_type": 0, "clientid": "12345678", "psessionid": bot.psessionid});
+    assert_eq!(
+        h.post_r("http://d.web2.qq.com/channel/send_sess_msg2", &r)
+            .json()["retcode"],
+        100001
+    );
+    let gface = h
+        .get(&format!(
+            "http://d.web2.qq.com/channel/get_gface_sig2?clientid=12345678&psessionid={}&t=1",
+            bot.psessionid
+        ))
+        .json();
+    assert_same_shape(
+        &gface,
+        &json!({"retcode":0,"result":{"reply":0,"gface_key":"E3MR8qZFt9xvRYRp","gface_sig":"70448d"}}),
+        "gface sig (capture #41)",
+    );
+}
+
+#[test]
+fn rotating_ptwebqq_forever_keeps_one_working_value() {
+    let mut h = Harness::new(Profile::S2018);
+    let bot = h.login(10001);
+    let before = h.emu.server.session_token_count();
+    let mut last = String::new();
+    for _ in 0..50 {
+        h.emu.force_retcode(10001, 116).unwrap();
+        last = h.poll(&bot).1.unwrap().json()["p"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    }
+    let tokens = h.emu.server.session_token_count();
+    assert_eq!(tokens, before, "no token piles up after 50 rotations");
+    let r = h
+        .get(&format!(
+            "http://s.web2.qq.com/api/getvfwebqq?ptwebqq={last}&clientid=53999199&psessionid=&t=1"
+        ))
+        .json();
+    assert_eq!(r["retcode"], 0, "the newest ptwebqq works");
+}

@@ -384,3 +384,28 @@ fn a_new_login_gets_new_ids_and_the_old_session_hears_121_then_relinks() {
         103
     );
 }
+
+#[test]
+fn pt4_auth_turns_a_saved_supertoken_into_a_new_login() {
+    let mut h = Harness::new(Profile::S2018);
+    let first = h.login(10001);
+    let token = h.jar["supertoken"].clone();
+    let url = format!(
+        "https://ssl.ptlogin2.qq.com/pt4_auth?daid=164&appid=501004106&auth_token={}",
+        crate::webqq::hash::time33(&token)
+    );
+    let text = h.get(&url).text();
+    let args = js_args(&text);
+    assert_eq!(args[0], "0", "{text}");
+    assert!(args[1].starts_with("http://ptlogin4.web2.qq.com/check_sig?"));
+    let cb = vec!["0".to_string(), "0".to_string(), args[1].clone()];
+    let second = h.finish_login(10001, &cb);
+    assert_ne!(first.psessionid, second.psessionid);
+    assert_eq!(
+        js_args(
+            &h.get("https://ssl.ptlogin2.qq.com/pt4_auth?daid=164&appid=501004106&auth_token=1")
+                .text()
+        )[0],
+        "1"
+    );
+}
