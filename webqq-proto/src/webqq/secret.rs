@@ -5,7 +5,8 @@ use std::fmt;
 
 /// A secret string (a cookie value, `ptwebqq`, `skey`, `psessionid`, `vfwebqq` …).
 /// `Debug` is redacted; read the value with [`Secret::expose`] where the protocol needs it.
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Default, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
