@@ -5,6 +5,7 @@ mod control;
 mod faults;
 mod http_layer;
 mod login;
+mod with_session;
 
 use std::collections::HashMap;
 use std::io::Read;
