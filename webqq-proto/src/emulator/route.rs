@@ -62,17 +62,23 @@ impl Endpoint {
             .unwrap_or("_emulator")
     }
 
+    fn hosts(self) -> &'static [&'static str] {
+        ROUTES.iter().find(|r| r.2 == self).map_or(&[], |r| r.0)
+    }
+
+    /// A channel CGI of d.web2 / d1.web2 (`{"retcode":N,"errmsg":…}` envelopes).
+    pub fn is_channel(self) -> bool {
+        self.hosts() == D
+    }
+
+    /// A list CGI of s.web2 (bare `{"retcode":N}` errors in the captures).
+    pub fn is_static(self) -> bool {
+        self.hosts() == S
+    }
+
     /// A CGI that answers JSON envelopes (protocol §1.3), rather than JS callbacks or pages.
     pub fn is_json_cgi(self) -> bool {
-        let (hosts, _, _) = ROUTES
-            .iter()
-            .find(|r| r.2 == self)
-            .copied()
-            .unwrap_or((&[], "", self));
-        hosts
-            .iter()
-            .any(|h| h.ends_with("web2.qq.com") && !h.starts_with("ptlogin4"))
-            || self == Endpoint::GetMsgTip
+        self.is_channel() || self.is_static() || self == Endpoint::GetMsgTip
     }
 }
 
@@ -221,5 +227,7 @@ mod tests {
         assert_eq!(Endpoint::GetVfWebqq.name(), "getvfwebqq");
         assert!(Endpoint::Poll2.is_json_cgi());
         assert!(!Endpoint::Login.is_json_cgi());
+        assert!(Endpoint::Login2.is_channel() && !Endpoint::Login2.is_static());
+        assert!(Endpoint::GetVfWebqq.is_static() && !Endpoint::GetVfWebqq.is_channel());
     }
 }

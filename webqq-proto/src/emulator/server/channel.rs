@@ -80,18 +80,12 @@ impl Server {
             return Err(self.error_reply(endpoint, 108));
         }
         if self.strict.vfwebqq
-            && endpoint.is_json_cgi()
-            && !self.is_channel(endpoint)
+            && endpoint.is_static()
             && params.get("vfwebqq").as_deref() != Some(s.vfwebqq.as_str())
         {
             return Err(Response::json(&json!({"retcode":100001})));
         }
         Ok(sid)
-    }
-
-    fn is_channel(&self, endpoint: Endpoint) -> bool {
-        crate::emulator::route::route("d1.web2.qq.com", &format!("/channel/{}", endpoint.name()))
-            == Some(endpoint)
     }
 
     /// What requests of an ended session get (protocol §6.3, §7.6, §8.2).

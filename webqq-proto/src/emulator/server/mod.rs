@@ -336,7 +336,7 @@ impl Server {
 
     /// The error envelope of `endpoint` for `retcode` (protocol §1.3, §6.3).
     pub(crate) fn error_reply(&self, endpoint: Endpoint, retcode: i64) -> Response {
-        let on_channel = matches!(self.route_host(endpoint), Some(true));
+        let on_channel = endpoint.is_channel();
         let body = match retcode {
             121 => json!({"retcode":121,"t":"0"}),
             122 => json!({"retcode":122,"errmsg":"wrong web client3"}),
@@ -346,13 +346,6 @@ impl Server {
             _ => json!({"errmsg": "error", "retcode": retcode}),
         };
         Response::json(&body)
-    }
-
-    /// `Some(true)` for the channel host, `Some(false)` for the static one.
-    fn route_host(&self, endpoint: Endpoint) -> Option<bool> {
-        endpoint.is_json_cgi().then(|| {
-            route("d1.web2.qq.com", &format!("/channel/{}", endpoint.name())) == Some(endpoint)
-        })
     }
 
     pub(crate) fn on_time(&mut self, now: Instant) {
