@@ -276,3 +276,54 @@ fn hostile_bytes_never_panic_or_grow_without_bound() {
         "every connection was closed or ended"
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Requests of the protocol plus garbage, to be cut at random places.
+    fn pieces() -> impl Strategy<Value = Vec<Vec<u8>>> {
+        let request = prop_oneof![
+            Just(b"GET /cgi-bin/ver HTTP/1.1\r\nHost: ui.ptlogin2.qq.com\r\n\r\n".to_vec()),
+            Just(b"POST /channel/poll2 HTTP/1.1\r\nHost: d1.web2.qq.com\r\nContent-Length: 9\r\n\r\nr=%7B%7D&".to_vec()),
+            Just(b"POST /x HTTP/1.1\r\nHost: d.web2.qq.com\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nr=\r\n0\r\n\r\n".to_vec()),
+            Just(b"GET /_emulator/sessions HTTP/1.1\r\nHost: a\r\n\r\n".to_vec()),
+            Just(b"POST /_emulator/say HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..64),
+        ];
+        proptest::collection::vec(request, 1..8)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// Whatever a client sends, in whatever splits, the emulator neither panics nor keeps
+        /// more than its limits, and every connection ends up answered, waiting or closed.
+        #[test]
+        fn any_bytes_in_any_split_are_handled(pieces in pieces(), cuts in proptest::collection::vec(1usize..40, 1..20), seed in any::<u64>()) {
+            let mut cfg = EmulatorConfig::demo(Profile::S2018);
+            cfg.seed = seed;
+            let mut h = Harness::with(cfg);
+            let conn = h.open();
+            let wire: Vec<u8> = pieces.concat();
+            let mut at = 0;
+            for cut in cuts.iter().cycle() {
+                if at >= wire.len() {
+                    break;
+                }
+                let end = (at + cut).min(wire.len());
+                h.feed(conn, &wire[at..end]);
+                at = end;
+            }
+            h.advance(60_000);
+            h.emu.handle_input(h.now, Input::Eof { conn });
+            h.drain();
+            prop_assert_eq!(h.emu.connection_count(), 0);
+            // Everything written parses as responses.
+            let mut out = h.written.remove(&conn).unwrap_or_default();
+            while !out.is_empty() {
+                prop_assert!(parse_response(&mut out).is_some(), "a truncated or invalid response");
+            }
+        }
+    }
+}
