@@ -2,6 +2,7 @@
 mod channel;
 mod contacts;
 mod control;
+mod decoders;
 mod faults;
 mod http_layer;
 mod login;
