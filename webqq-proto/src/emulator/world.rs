@@ -1,6 +1,7 @@
 //! The world the emulator serves: accounts and who knows whom, with **real** numbers (QQ
 //! numbers, group numbers). Sessions map them to per-login opaque ids (protocol §2, §11.2).
 //! Loaded from a JSON file ([`World::from_json`]) or the built-in [`World::demo`].
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -143,7 +144,28 @@ pub enum Target {
     Discussion(u64),
 }
 
-/// Everything the emulator knows.
+/// Positions of accounts, groups and discussions, so lookups stay O(1) in big worlds.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    built: bool,
+    accounts: HashMap<u64, usize>,
+    groups: HashMap<u64, usize>,
+    discussions: HashMap<u64, usize>,
+    groups_of: HashMap<u64, Vec<usize>>,
+    discussions_of: HashMap<u64, Vec<usize>>,
+}
+
+/// The index is derived data: two worlds with the same contents are equal.
+impl PartialEq for Index {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Index {}
+
+/// Everything the emulator knows. Lookups scan the lists until [`World::reindex`] is called
+/// (the emulator does it once at start); change the lists only before that.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct World {
@@ -157,6 +179,8 @@ pub struct World {
     pub chatter: Vec<ChatterLine>,
     /// Milliseconds between chatter lines (0 = no chatter).
     pub chatter_interval_ms: u64,
+    #[serde(skip)]
+    index: Index,
 }
 
 /// Why a world file was refused.
@@ -265,33 +289,92 @@ impl World {
         Ok(())
     }
 
+    /// Builds the lookup index (after the last change to the lists).
+    pub fn reindex(&mut self) {
+        let mut index = Index {
+            built: true,
+            ..Index::default()
+        };
+        for (i, a) in self.accounts.iter().enumerate() {
+            index.accounts.insert(a.qq, i);
+        }
+        for (i, g) in self.groups.iter().enumerate() {
+            index.groups.insert(g.number, i);
+            for m in &g.members {
+                index.groups_of.entry(m.qq).or_default().push(i);
+            }
+        }
+        for (i, d) in self.discussions.iter().enumerate() {
+            index.discussions.insert(d.id, i);
+            for m in &d.members {
+                index.discussions_of.entry(*m).or_default().push(i);
+            }
+        }
+        self.index = index;
+    }
+
     /// The account with QQ number `qq`.
     pub fn account(&self, qq: u64) -> Option<&Account> {
+        if self.index.built {
+            return self.index.accounts.get(&qq).map(|&i| &self.accounts[i]);
+        }
         self.accounts.iter().find(|a| a.qq == qq)
     }
 
     /// The group with number `number`.
     pub fn group(&self, number: u64) -> Option<&Group> {
+        if self.index.built {
+            return self.index.groups.get(&number).map(|&i| &self.groups[i]);
+        }
         self.groups.iter().find(|g| g.number == number)
     }
 
     /// The discussion with world id `id`.
     pub fn discussion(&self, id: u64) -> Option<&Discussion> {
+        if self.index.built {
+            return self
+                .index
+                .discussions
+                .get(&id)
+                .map(|&i| &self.discussions[i]);
+        }
         self.discussions.iter().find(|d| d.id == id)
     }
 
     /// Groups `qq` belongs to.
-    pub fn groups_of(&self, qq: u64) -> impl Iterator<Item = &Group> {
+    pub fn groups_of(&self, qq: u64) -> Vec<&Group> {
+        if self.index.built {
+            return self
+                .index
+                .groups_of
+                .get(&qq)
+                .into_iter()
+                .flatten()
+                .map(|&i| &self.groups[i])
+                .collect();
+        }
         self.groups
             .iter()
-            .filter(move |g| g.members.iter().any(|m| m.qq == qq))
+            .filter(|g| g.members.iter().any(|m| m.qq == qq))
+            .collect()
     }
 
     /// Discussions `qq` belongs to.
-    pub fn discussions_of(&self, qq: u64) -> impl Iterator<Item = &Discussion> {
+    pub fn discussions_of(&self, qq: u64) -> Vec<&Discussion> {
+        if self.index.built {
+            return self
+                .index
+                .discussions_of
+                .get(&qq)
+                .into_iter()
+                .flatten()
+                .map(|&i| &self.discussions[i])
+                .collect();
+        }
         self.discussions
             .iter()
-            .filter(move |d| d.members.contains(&qq))
+            .filter(|d| d.members.contains(&qq))
+            .collect()
     }
 
     /// Whether `target` exists.
@@ -392,6 +475,7 @@ impl World {
                 },
             ],
             chatter_interval_ms: 20_000,
+            index: Index::default(),
         }
     }
 }
@@ -406,8 +490,18 @@ mod tests {
         demo.validate().unwrap();
         let again = World::from_json(&demo.to_json()).unwrap();
         assert_eq!(again, demo);
-        assert_eq!(demo.groups_of(10001).count(), 1);
-        assert_eq!(demo.discussions_of(10001).count(), 1);
+        assert_eq!(demo.groups_of(10001).len(), 1);
+        assert_eq!(demo.discussions_of(10001).len(), 1);
+        let mut indexed = demo.clone();
+        indexed.reindex();
+        assert_eq!(indexed, demo, "the index is not part of the contents");
+        for qq in [10001, 10002, 10003, 10004, 1] {
+            assert_eq!(indexed.account(qq), demo.account(qq));
+            assert_eq!(indexed.groups_of(qq), demo.groups_of(qq));
+            assert_eq!(indexed.discussions_of(qq), demo.discussions_of(qq));
+        }
+        assert_eq!(indexed.group(200001), demo.group(200001));
+        assert_eq!(indexed.discussion(1), demo.discussion(1));
     }
 
     #[test]

@@ -149,6 +149,7 @@ impl Server {
         let groups: Vec<(u64, String)> = self
             .world
             .groups_of(qq)
+            .into_iter()
             .map(|g| (g.number, g.name.clone()))
             .collect();
         let s = self.sessions.get_mut(&sid).expect("live");
@@ -224,6 +225,7 @@ impl Server {
         let list: Vec<(u64, String)> = self
             .world
             .discussions_of(qq)
+            .into_iter()
             .map(|d| (d.id, d.name.clone()))
             .collect();
         let s = self.sessions.get_mut(&sid).expect("live");

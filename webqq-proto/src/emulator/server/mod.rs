@@ -133,12 +133,14 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn new(config: EmulatorConfig, now: Instant) -> Self {
+        let mut world = config.world;
+        world.reindex();
         let mut server = Server {
             profile: config.profile,
             strict: config.strictness,
             faults: config.faults,
             timing: config.timing,
-            world: config.world,
+            world,
             rng: Rng::new(config.seed),
             now,
             start: now,
