@@ -487,3 +487,67 @@ fn rotating_ptwebqq_forever_keeps_one_working_value() {
         .json();
     assert_eq!(r["retcode"], 0, "the newest ptwebqq works");
 }
+
+#[test]
+fn many_sessions_hold_polls_and_a_group_message_reaches_them_all() {
+    const N: u64 = 500;
+    let mut world = crate::emulator::World::default();
+    for i in 0..N {
+        world.accounts.push(crate::emulator::world::Account {
+            qq: 20_000 + i,
+            password: "p".into(),
+            nick: format!("user{i}"),
+            face: 0,
+            lnick: String::new(),
+            gender: "unknown".into(),
+            captcha: false,
+            status: "online".into(),
+            categories: vec![],
+            friends: vec![],
+        });
+    }
+    world.groups.push(crate::emulator::world::Group {
+        number: 300_000,
+        name: "big".into(),
+        owner: 20_000,
+        memo: String::new(),
+        members: (0..N)
+            .map(|i| crate::emulator::world::Member {
+                qq: 20_000 + i,
+                admin: false,
+                card: None,
+            })
+            .collect(),
+    });
+    let mut h = Harness::with(EmulatorConfig {
+        world,
+        ..EmulatorConfig::demo(Profile::S2018)
+    });
+    let mut conns = Vec::new();
+    for i in 0..N {
+        h.jar.clear();
+        let l = h.login(20_000 + i);
+        let (conn, r) = h.poll(&l);
+        assert!(r.is_none());
+        conns.push(conn);
+    }
+    assert_eq!(h.emu.sessions().len(), N as usize);
+    assert!(h.emu.sessions().iter().all(|s| s.polling));
+    h.emu
+        .say(20_000, Target::Group(300_000), "all hands")
+        .unwrap();
+    h.drain();
+    let mut gids = std::collections::HashSet::new();
+    for conn in conns {
+        let r = h
+            .take_response(conn)
+            .expect("every held poll is answered")
+            .json();
+        assert_eq!(r["result"][0]["poll_type"], "group_message");
+        gids.insert(r["result"][0]["value"]["from_uin"].as_u64().unwrap());
+    }
+    assert!(
+        gids.len() > (N as usize) * 9 / 10,
+        "each session sees its own gid"
+    );
+}
