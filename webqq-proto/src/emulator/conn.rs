@@ -46,7 +46,7 @@ pub(crate) enum SlotState {
 }
 
 /// Server-side connection state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Conn {
     /// Bytes received and not yet parsed.
     pub buf: BytesMut,
@@ -57,6 +57,27 @@ pub(crate) struct Conn {
     /// Requests received so far (a request on a connection with `served > 0` is on a reused,
     /// kept-alive connection).
     pub served: u64,
-    /// Bumped by every activity, so an idle-close timer can tell it is stale.
-    pub activity: u64,
+    /// Last byte received or response written.
+    pub last_active: Instant,
+    /// An idle-close timer is pending.
+    pub idle_timer: bool,
+}
+
+impl Conn {
+    /// A connection accepted at `now`.
+    pub fn new(now: Instant) -> Self {
+        Conn {
+            buf: BytesMut::new(),
+            parser: RequestParser::default(),
+            slots: VecDeque::new(),
+            served: 0,
+            last_active: now,
+            idle_timer: false,
+        }
+    }
+
+    /// Nothing received and nothing owed.
+    pub fn is_idle(&self) -> bool {
+        self.slots.is_empty() && self.buf.is_empty()
+    }
 }

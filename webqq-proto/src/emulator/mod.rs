@@ -164,8 +164,8 @@ pub enum Event {
 /// Timers of the connection layer.
 #[derive(Debug, Clone, Copy)]
 enum ConnTimer {
-    /// Close the connection if nothing happened since `activity`.
-    IdleClose { conn: ConnId, activity: u64 },
+    /// Close the connection if it has been idle long enough (one pending per connection).
+    IdleClose { conn: ConnId },
     /// A delayed response may now be written.
     Flush { conn: ConnId },
 }
@@ -202,7 +202,7 @@ impl Emulator {
         let now = self.now;
         match input {
             Input::Accepted { conn } => {
-                self.conns.insert(conn, Conn::default());
+                self.conns.insert(conn, Conn::new(now));
                 self.arm_idle_close(conn);
             }
             Input::Data { conn, bytes } => self.on_data(now, conn, &bytes),
@@ -239,6 +239,12 @@ impl Emulator {
         self.now
     }
 
+    /// Pending deadlines of both layers (stale ones included), for bound checks in tests.
+    #[cfg(test)]
+    pub(crate) fn timer_count(&self) -> usize {
+        self.timers.len() + self.server.timer_count()
+    }
+
     /// Open connections.
     pub fn connection_count(&self) -> usize {
         self.conns.len()
@@ -248,7 +254,7 @@ impl Emulator {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        c.activity += 1;
+        c.last_active = now;
         c.buf.extend_from_slice(bytes);
         self.parse_requests(now, conn);
     }
@@ -405,6 +411,7 @@ impl Emulator {
                 self.drop_conn(conn);
                 return;
             }
+            c.last_active = now;
             self.out.push_back(Output::Write { conn, bytes });
             if close {
                 self.drop_conn(conn);
@@ -423,23 +430,39 @@ impl Emulator {
         self.arm_idle_close(conn);
     }
 
-    /// Starts the idle-close timer of a connection with nothing in flight (protocol §10).
+    /// Starts the idle-close timer of a connection with nothing in flight (protocol §10),
+    /// unless one is pending already.
     fn arm_idle_close(&mut self, conn: ConnId) {
-        let Some(ms) = self.server.timing().idle_close_ms else {
+        let Some(wait) = self.server.timing().idle_close_ms else {
             return;
         };
-        let Some(c) = self.conns.get(&conn) else {
+        let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        if c.slots.is_empty() && c.buf.is_empty() {
-            let at = self.now + Duration::from_millis(ms);
+        if c.is_idle() && !c.idle_timer {
+            c.idle_timer = true;
             self.timers.insert(
-                at,
-                ConnTimer::IdleClose {
-                    conn,
-                    activity: c.activity,
-                },
+                c.last_active + timers::ms(wait),
+                ConnTimer::IdleClose { conn },
             );
+        }
+    }
+
+    fn idle_timer_fired(&mut self, conn: ConnId, now: Instant) {
+        let wait = timers::ms(self.server.timing().idle_close_ms.unwrap_or(0));
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        c.idle_timer = false;
+        if !c.is_idle() {
+            return;
+        }
+        if now >= c.last_active + wait {
+            self.drop_conn(conn);
+        } else {
+            c.idle_timer = true;
+            self.timers
+                .insert(c.last_active + wait, ConnTimer::IdleClose { conn });
         }
     }
 
@@ -460,14 +483,7 @@ impl Emulator {
     fn on_time(&mut self, now: Instant) {
         while let Some(timer) = self.timers.pop_due(now) {
             match timer {
-                ConnTimer::IdleClose { conn, activity } => {
-                    let idle = self.conns.get(&conn).is_some_and(|c| {
-                        c.activity == activity && c.slots.is_empty() && c.buf.is_empty()
-                    });
-                    if idle {
-                        self.drop_conn(conn);
-                    }
-                }
+                ConnTimer::IdleClose { conn } => self.idle_timer_fired(conn, now),
                 ConnTimer::Flush { conn } => self.flush(conn),
             }
         }

@@ -1,7 +1,16 @@
 //! A set of deadlines, earliest first. Entries are never cancelled: whoever handles an expired
 //! entry checks that it still applies (lazy invalidation keeps every operation O(log n)).
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// The longest wait any setting can ask for (30 days): larger values, which could overflow
+/// `Instant`, are clamped.
+pub const MAX_WAIT_MS: u64 = 30 * 24 * 3_600_000;
+
+/// `ms` milliseconds, clamped to [`MAX_WAIT_MS`].
+pub(crate) fn ms(ms: u64) -> Duration {
+    Duration::from_millis(ms.min(MAX_WAIT_MS))
+}
 
 /// Deadlines carrying a `K` each.
 #[derive(Debug)]
@@ -38,5 +47,11 @@ impl<K> Timers<K> {
             return None;
         }
         self.entries.remove(&(at, seq))
+    }
+
+    /// Number of entries (stale ones included).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
     }
 }

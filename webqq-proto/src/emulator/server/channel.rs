@@ -1,7 +1,7 @@
 //! The channel CGIs on d.web2 / d1.web2 (protocol §3.10, §5.10, §5.11, §5.5, §5.13, §6, §8.4)
 //! and the session life cycle: login2, relink, poll holding, expiry.
+use crate::emulator::timers::ms;
 use std::collections::{HashSet, VecDeque};
-use std::time::Duration;
 
 use http::StatusCode;
 use serde_json::{Value, json};
@@ -243,7 +243,7 @@ impl Server {
             next_msg_id: self.rng.range(1, 60000) as u16,
             held: None,
             tokens: Vec::new(),
-            hold_counter: 0,
+            hold_timer: false,
             seen_msg_ids: HashSet::new(),
             seen_order: VecDeque::new(),
             last_active: now,
@@ -259,7 +259,7 @@ impl Server {
         self.by_account.entry(qq).or_default().push(sid);
         self.live.insert(qq, sid);
         self.schedule_expiry(sid);
-        let lifetime = now + Duration::from_millis(self.timing.session_lifetime_ms);
+        let lifetime = now + ms(self.timing.session_lifetime_ms);
         self.timers.insert(lifetime, ServerTimer::Expiry { sid });
         self.events.push(Event::LoggedIn { qq });
         sid
@@ -289,7 +289,7 @@ impl Server {
     }
 
     fn schedule_expiry(&mut self, sid: u64) {
-        let at = self.now + Duration::from_millis(self.timing.session_idle_ms);
+        let at = self.now + ms(self.timing.session_idle_ms);
         self.timers.insert(at, ServerTimer::Expiry { sid });
     }
 
@@ -319,7 +319,7 @@ impl Server {
             qq,
             reason: reason.name(),
         });
-        let at = now + Duration::from_millis(self.timing.tombstone_ms);
+        let at = now + ms(self.timing.tombstone_ms);
         self.timers.insert(at, ServerTimer::Forget { sid });
     }
 
@@ -354,8 +354,8 @@ impl Server {
         if s.ended.is_some() {
             return;
         }
-        let idle = Duration::from_millis(self.timing.session_idle_ms);
-        let lifetime = Duration::from_millis(self.timing.session_lifetime_ms);
+        let idle = ms(self.timing.session_idle_ms);
+        let lifetime = ms(self.timing.session_lifetime_ms);
         if self.now.duration_since(s.created) >= lifetime {
             self.end_session(sid, EndReason::Lifetime);
         } else if s.held.is_none() && self.now.duration_since(s.last_active) >= idle {
@@ -411,12 +411,12 @@ impl Server {
             self.answers.push((old, respond(idle)));
         }
         let s = self.sessions.get_mut(&sid).expect("live");
-        s.hold_counter += 1;
-        let hold = s.hold_counter;
-        s.held = Some((ticket, hold));
+        let at = now + ms(self.timing.poll_hold_ms);
+        s.held = Some((ticket, at));
         self.hold_owner.insert(ticket, sid);
-        let at = now + Duration::from_millis(self.timing.poll_hold_ms);
-        self.timers.insert(at, ServerTimer::Hold { sid, hold });
+        if !std::mem::replace(&mut s.hold_timer, true) {
+            self.timers.insert(at, ServerTimer::Hold { sid });
+        }
         Reply::Hold
     }
 
@@ -469,18 +469,27 @@ impl Server {
         }
     }
 
-    pub(super) fn hold_expired(&mut self, sid: u64, hold: u64) {
+    /// The session's hold timer fired: answer the held poll idle if its deadline passed,
+    /// else wait for the deadline of the poll held now.
+    pub(super) fn hold_expired(&mut self, sid: u64) {
         let now = self.now;
         let Some(s) = self.sessions.get_mut(&sid) else {
             return;
         };
-        if s.held.is_some_and(|(_, h)| h == hold) {
-            s.last_active = now;
-            if let Some(ticket) = self.take_hold(sid) {
-                let idle = self.idle_reply();
-                self.answers
-                    .push((ticket, Reply::Respond(idle, Transport::default())));
+        match s.held {
+            Some((_, deadline)) if deadline > now => {
+                self.timers.insert(deadline, ServerTimer::Hold { sid });
             }
+            Some(_) => {
+                s.hold_timer = false;
+                s.last_active = now;
+                if let Some(ticket) = self.take_hold(sid) {
+                    let idle = self.idle_reply();
+                    self.answers
+                        .push((ticket, Reply::Respond(idle, Transport::default())));
+                }
+            }
+            None => s.hold_timer = false,
         }
     }
 

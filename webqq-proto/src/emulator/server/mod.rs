@@ -25,7 +25,7 @@ use super::profile::Profile;
 use super::rng::Rng;
 use super::route::{Endpoint, route};
 use super::strictness::Strictness;
-use super::timers::Timers;
+use super::timers::{Timers, ms};
 use super::world::World;
 use super::{ConnId, Event};
 
@@ -70,7 +70,7 @@ pub(crate) enum Reply {
 #[derive(Debug, Clone, Copy)]
 enum ServerTimer {
     /// A held poll's deadline.
-    Hold { sid: u64, hold: u64 },
+    Hold { sid: u64 },
     /// Check a session's idle and lifetime expiry.
     Expiry { sid: u64 },
     /// Forget an ended session.
@@ -164,7 +164,7 @@ impl Server {
             chatter_next: 0,
         };
         if server.world.chatter_interval_ms > 0 && !server.world.chatter.is_empty() {
-            let at = now + Duration::from_millis(server.world.chatter_interval_ms);
+            let at = now + ms(server.world.chatter_interval_ms);
             server.timers.insert(at, ServerTimer::Chatter);
         }
         server
@@ -213,13 +213,17 @@ impl Server {
         if let Some(action) = self.draw_fault(endpoint, reused) {
             match action {
                 FaultAction::Status { status } => {
-                    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                    // Only error statuses: a 1xx/204/304 page would break the framing.
+                    let status = StatusCode::from_u16(status)
+                        .ok()
+                        .filter(|s| s.is_client_error() || s.is_server_error())
+                        .unwrap_or(StatusCode::BAD_GATEWAY);
                     return respond(pages::error_page(status));
                 }
                 FaultAction::Body { body } => return respond(Response::json(&body)),
                 FaultAction::CloseOnArrival => return Reply::Drop,
                 FaultAction::ResetMidResponse => transport.reset = true,
-                FaultAction::Delay { ms } => transport.delay = Some(Duration::from_millis(ms)),
+                FaultAction::Delay { ms: wait } => transport.delay = Some(ms(wait)),
                 other => forced = Some(other),
             }
         }
@@ -354,7 +358,7 @@ impl Server {
         self.now = self.now.max(now);
         while let Some(timer) = self.timers.pop_due(now) {
             match timer {
-                ServerTimer::Hold { sid, hold } => self.hold_expired(sid, hold),
+                ServerTimer::Hold { sid } => self.hold_expired(sid),
                 ServerTimer::Expiry { sid } => self.check_expiry(sid),
                 ServerTimer::Forget { sid } => self.forget_session(sid),
                 ServerTimer::Chatter => self.chatter(),
@@ -412,7 +416,7 @@ impl Server {
             self.chatter_next += 1;
             let _ = self.say(line.from, line.to, &line.text);
         }
-        let at = self.now + Duration::from_millis(self.world.chatter_interval_ms);
+        let at = self.now + ms(self.world.chatter_interval_ms);
         self.timers.insert(at, ServerTimer::Chatter);
     }
 }
@@ -473,6 +477,11 @@ impl Server {
             .collect();
         v.sort_by_key(|s| s.qq);
         v
+    }
+
+    #[cfg(test)]
+    pub(crate) fn timer_count(&self) -> usize {
+        self.timers.len()
     }
 
     #[cfg(test)]

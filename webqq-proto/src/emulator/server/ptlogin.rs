@@ -1,6 +1,8 @@
 //! The ptlogin2 side (protocol §3): login page, /check, captcha, /login with the password
 //! schemes, the QR state machine, check_sig, and getvfwebqq.
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use crate::emulator::timers::ms;
 
 use http::StatusCode;
 use serde_json::json;
@@ -392,7 +394,7 @@ impl Server {
         if let Some(FaultAction::LoginCode { code }) = forced {
             return ptui_cb(code, 0, "", ptui_message(code), "");
         }
-        let lifetime = Duration::from_millis(self.timing.qr_lifetime_ms);
+        let lifetime = ms(self.timing.qr_lifetime_ms);
         let now = self.now;
         let Some(qr) = self.qrs.get_mut(&qrsig) else {
             return ptui_cb(65, 0, "", ptui_message(65), "");

@@ -74,11 +74,11 @@ pub(crate) struct Session {
     /// Next `msg_id` of queued events (< 65536, wraps; protocol §6.4).
     pub next_msg_id: u16,
     /// The held poll and its number.
-    pub held: Option<(Ticket, u64)>,
+    pub held: Option<(Ticket, Instant)>,
     /// Every token that finds this session (removed with it).
     pub tokens: Vec<String>,
-    /// Numbers holds, so a stale deadline is recognised.
-    pub hold_counter: u64,
+    /// A hold timer is pending (at most one per session, however fast the client polls).
+    pub hold_timer: bool,
     /// Recently used outgoing msg_ids.
     pub seen_msg_ids: HashSet<u64>,
     /// Their order, for eviction.

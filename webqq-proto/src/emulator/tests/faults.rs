@@ -450,3 +450,58 @@ fn strict_login2_host_under_smartqq() {
         0
     );
 }
+
+#[test]
+fn rapid_polls_and_requests_keep_the_timer_set_small() {
+    let mut cfg = EmulatorConfig::demo(Profile::S2018);
+    cfg.world.chatter_interval_ms = 0;
+    cfg.timing.idle_close_ms = Some(5_000);
+    let mut h = Harness::with(cfg);
+    let l = h.login(10001);
+    let base = h.emu.timer_count();
+    for _ in 0..500 {
+        h.poll(&l);
+    }
+    let conn = h.open();
+    let raw = h.raw_request("GET", "http://ui.ptlogin2.qq.com/cgi-bin/ver", None);
+    for _ in 0..500 {
+        h.feed(conn, &raw);
+        assert!(h.take_response(conn).is_some());
+    }
+    // One hold timer per session and one idle timer per connection, however fast the client.
+    assert!(
+        h.emu.timer_count() <= base + 500 + 2,
+        "{} timers",
+        h.emu.timer_count()
+    );
+    assert!(h.emu.timer_count() - h.emu.connection_count() <= base + 2);
+}
+
+#[test]
+fn absurd_fault_values_are_clamped_not_panics() {
+    let mut h = Harness::new(Profile::S2018);
+    h.emu.set_faults(faults(vec![
+        FaultRule::once("ver", FaultAction::Delay { ms: u64::MAX }),
+        FaultRule::once("ver", FaultAction::Status { status: 204 }),
+        FaultRule {
+            endpoint: Some("ver".into()),
+            action: FaultAction::Status { status: 503 },
+            probability: f64::NAN,
+            times: None,
+        },
+    ]));
+    let (conn, r) = h.try_request("GET", "http://ui.ptlogin2.qq.com/cgi-bin/ver", None);
+    assert!(r.is_none(), "delayed (30 days at most)");
+    h.advance(crate::emulator::timers::MAX_WAIT_MS);
+    assert_eq!(h.take_response(conn).unwrap().status, 200);
+    assert_eq!(
+        h.get("http://ui.ptlogin2.qq.com/cgi-bin/ver").status,
+        502,
+        "204 is no error page: 502 instead"
+    );
+    assert_eq!(
+        h.get("http://ui.ptlogin2.qq.com/cgi-bin/ver").status,
+        200,
+        "a NaN probability never fires"
+    );
+}
