@@ -31,6 +31,9 @@ pub(crate) struct CheckState {
     pub vc: String,
     /// A captcha was demanded.
     pub captcha: bool,
+    /// The `ptvfsession` / `verifysession` token /login must replay (cookie or
+    /// `pt_verifysession_v1`, protocol §3.3, §3.4).
+    pub verifysession: String,
 }
 
 /// QR states (protocol §3.8): 66 → 67 → 0, or 65 after the lifetime.
@@ -129,7 +132,15 @@ impl Server {
             } else {
                 token.clone()
             };
-            self.checks.insert(qq, CheckState { salt, vc, captcha });
+            self.checks.insert(
+                qq,
+                CheckState {
+                    salt,
+                    vc,
+                    captcha,
+                    verifysession: verifysession.clone(),
+                },
+            );
         }
         let flag = u8::from(captcha);
         let body = if self.profile.check_has_five_args() {
@@ -159,15 +170,17 @@ impl Server {
     pub(super) fn get_image(&mut self, params: &Params) -> Response {
         let qq = params.number("uin").unwrap_or(0);
         let answer = self.rng.chars(4, CAPTCHA_ALPHABET);
+        let verifysession = self.rng.hex(64);
         if let Some(check) = self.checks.get_mut(&qq) {
             check.vc = answer.clone();
             check.captcha = true;
+            check.verifysession = verifysession.clone();
             self.events
                 .push(crate::emulator::Event::CaptchaIssued { qq, answer });
         }
         Response::ok("image/jpeg", pages::CAPTCHA_JPEG).with_cookie(SetCookie::new(
             "verifysession",
-            self.rng.hex(64),
+            verifysession,
             "qq.com",
         ))
     }
@@ -175,7 +188,7 @@ impl Server {
     /// `/login` (protocol §3.6).
     pub(super) fn login(
         &mut self,
-        _req: &Request,
+        req: &Request,
         params: &Params,
         forced: Option<FaultAction>,
     ) -> Response {
@@ -206,6 +219,18 @@ impl Server {
             // No /check before: "page expired, try again" (protocol §3.6, code 4 sub 2).
             return ptui_cb(4, 2, "", "页面过期，请重试。*", &qq_text);
         };
+        // Protocol §3.6 code 24: the check's cookie did not come back ("cookies disabled").
+        let replayed = [
+            params.get("pt_verifysession_v1"),
+            req.cookie("verifysession"),
+            req.cookie("ptvfsession"),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|v| !v.is_empty() && v == check.verifysession);
+        if self.strict.cookies && !replayed {
+            return fail(24);
+        }
         let typed = params.get("verifycode").unwrap_or_default();
         if !typed.eq_ignore_ascii_case(&check.vc) {
             return fail(4);

@@ -409,3 +409,87 @@ fn pt4_auth_turns_a_saved_supertoken_into_a_new_login() {
         "1"
     );
 }
+
+#[test]
+fn strict_cookies_need_the_verifysession_back_on_login() {
+    let cfg = EmulatorConfig {
+        strictness: Strictness {
+            cookies: true,
+            ..Strictness::lenient()
+        },
+        ..EmulatorConfig::demo(Profile::W2014)
+    };
+    let mut h = Harness::with(cfg);
+    // With the jar (ptvfsession cookie) the login passes.
+    assert_eq!(h.password_ptlogin(10001, "password")[0], "0");
+    // Without cookies: ptuiCB('24',…) (protocol §3.6, capture #7).
+    let check = js_args(
+        &h.get("http://check.ptlogin2.qq.com/check?uin=10001&appid=1003903")
+            .text(),
+    );
+    h.jar.clear();
+    let p = crate::webqq::password::scheme_b(
+        &PasswordMd5::from_password("password"),
+        &salt_of(&check[2]),
+        &check[1],
+    );
+    let cb = js_args(
+        &h.get(&format!(
+            "https://ssl.ptlogin2.qq.com/login?u=10001&p={p}&verifycode={}",
+            check[1]
+        ))
+        .text(),
+    );
+    assert_eq!(cb[0], "24");
+    assert!(cb[4].contains("cookies"));
+}
+
+#[test]
+fn strict_cookies_with_a_captcha_need_the_image_verifysession() {
+    let mut world = World::demo();
+    world.accounts[0].captcha = true;
+    let cfg = EmulatorConfig {
+        world,
+        strictness: Strictness {
+            cookies: true,
+            ..Strictness::lenient()
+        },
+        ..EmulatorConfig::demo(Profile::W2014)
+    };
+    let mut h = Harness::with(cfg);
+    assert_eq!(
+        h.password_ptlogin(10001, "password")[0],
+        "0",
+        "the image's verifysession cookie is replayed"
+    );
+    let check = js_args(
+        &h.get("http://check.ptlogin2.qq.com/check?uin=10001&appid=1003903")
+            .text(),
+    );
+    h.get("http://captcha.qq.com/getimage?aid=1003903&uin=10001");
+    let answer = h.emu.captcha_answer(10001).unwrap();
+    h.jar.remove("verifysession");
+    let p = crate::webqq::password::scheme_b(
+        &PasswordMd5::from_password("password"),
+        &salt_of(&check[2]),
+        &answer,
+    );
+    let cb = js_args(
+        &h.get(&format!(
+            "https://ssl.ptlogin2.qq.com/login?u=10001&p={p}&verifycode={answer}"
+        ))
+        .text(),
+    );
+    assert_eq!(cb[0], "24");
+    // Since 2015 the value may come as pt_verifysession_v1 instead (protocol §3.6).
+    h.get("http://captcha.qq.com/getimage?aid=1003903&uin=10001");
+    let answer = h.emu.captcha_answer(10001).unwrap();
+    let vs = h.jar.remove("verifysession").unwrap();
+    let p = crate::webqq::password::scheme_b(
+        &PasswordMd5::from_password("password"),
+        &salt_of(&check[2]),
+        &answer,
+    );
+    let cb = js_args(&h.get(&format!("https://ssl.ptlogin2.qq.com/login?u=10001&p={p}&verifycode={answer}&pt_verifysession_v1={vs}")).text());
+    assert_eq!(cb[0], "0");
+}
