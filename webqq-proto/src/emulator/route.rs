@@ -32,6 +32,15 @@ pub enum Endpoint {
     GetSingleLongNick2,
     GetSelfInfo2,
     GetQqLevel2,
+    ChangeMarkName2,
+    ModifyFriendGroup,
+    DeleteFriend,
+    SetLongNick2,
+    AllowAndAdd2,
+    AllowAddedRequest2,
+    DenyAddedRequest2,
+    GetSelfBusinessCard2,
+    QuitGroup2,
     // d.web2 / d1.web2 (protocol §3.10, §5, §6, §7, §8)
     Login2,
     Poll2,
@@ -46,6 +55,7 @@ pub enum Endpoint {
     Logout2,
     GetC2cMsgSig2,
     GetGfaceSig2,
+    QuitDiscu,
     // web.qq.com heartbeat (protocol §8.1)
     GetMsgTip,
     /// The control API; the string is the path after `/_emulator/`.
@@ -141,6 +151,19 @@ const ROUTES: &[Route] = &[
     ),
     (S, "/api/get_self_info2", Endpoint::GetSelfInfo2),
     (S, "/api/get_qq_level2", Endpoint::GetQqLevel2),
+    (S, "/api/change_mark_name2", Endpoint::ChangeMarkName2),
+    (S, "/api/modify_friend_group", Endpoint::ModifyFriendGroup),
+    (S, "/api/delete_friend", Endpoint::DeleteFriend),
+    (S, "/api/set_long_nick2", Endpoint::SetLongNick2),
+    (S, "/api/allow_and_add2", Endpoint::AllowAndAdd2),
+    (S, "/api/allow_added_request2", Endpoint::AllowAddedRequest2),
+    (S, "/api/deny_added_request2", Endpoint::DenyAddedRequest2),
+    (
+        S,
+        "/api/get_self_business_card2",
+        Endpoint::GetSelfBusinessCard2,
+    ),
+    (S, "/api/quit_group2", Endpoint::QuitGroup2),
     (D, "/channel/login2", Endpoint::Login2),
     (D, "/channel/poll2", Endpoint::Poll2),
     (D, "/channel/send_buddy_msg2", Endpoint::SendBuddyMsg2),
@@ -158,6 +181,7 @@ const ROUTES: &[Route] = &[
     (D, "/channel/logout2", Endpoint::Logout2),
     (D, "/channel/get_c2cmsg_sig2", Endpoint::GetC2cMsgSig2),
     (D, "/channel/get_gface_sig2", Endpoint::GetGfaceSig2),
+    (D, "/channel/quit_discu", Endpoint::QuitDiscu),
     (TIP, "/web2/get_msg_tip", Endpoint::GetMsgTip),
 ];
 

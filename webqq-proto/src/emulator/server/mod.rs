@@ -5,6 +5,7 @@ mod channel;
 mod contacts;
 mod deliver;
 mod ids;
+mod manage;
 mod params;
 mod psessionid;
 mod ptlogin;
@@ -290,6 +291,16 @@ impl Server {
             | E::GetSingleLongNick2
             | E::GetSelfInfo2
             | E::GetQqLevel2 => self.contacts(endpoint, req, params),
+            E::ChangeMarkName2
+            | E::ModifyFriendGroup
+            | E::DeleteFriend
+            | E::SetLongNick2
+            | E::AllowAndAdd2
+            | E::AllowAddedRequest2
+            | E::DenyAddedRequest2
+            | E::GetSelfBusinessCard2
+            | E::QuitGroup2
+            | E::QuitDiscu => self.manage(endpoint, req, params),
             E::Control => unreachable!("handled before"),
         };
         respond(resp)

@@ -340,3 +340,179 @@ fn s2018_accepts_the_empty_ptwebqq_hash_of_mojo() {
         .json();
     assert_eq!(got["retcode"], 0, "{got}");
 }
+
+fn form_post(h: &mut Harness, url: &str, form: &str) -> Value {
+    h.try_request("POST", url, Some(form)).1.unwrap().json()
+}
+
+#[test]
+fn management_cgis_change_the_world() {
+    let mut h = Harness::new(Profile::W2014);
+    let l = h.login(10001);
+    let list = |h: &mut Harness| {
+        h.post_r(
+            "http://s.web2.qq.com/api/get_user_friends2",
+            &json!({"hash": h.list_hash(10001), "vfwebqq": l.vfwebqq}),
+        )
+        .json()["result"]
+            .clone()
+    };
+    let before = list(&mut h);
+    let bob = before["info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["nick"] == "Bob &amp; Co")
+        .unwrap()["uin"]
+        .as_u64()
+        .unwrap();
+    // Protocol §5.12: form fields, not r=.
+    let ok = json!({"retcode":0,"result":"ok"});
+    assert_eq!(
+        form_post(
+            &mut h,
+            "http://s.web2.qq.com/api/change_mark_name2",
+            &format!("tuin={bob}&markname=Bobby&vfwebqq={}", l.vfwebqq)
+        ),
+        ok
+    );
+    assert_eq!(
+        form_post(
+            &mut h,
+            "http://s.web2.qq.com/api/modify_friend_group",
+            &format!("tuin={bob}&newid=2&vfwebqq={}", l.vfwebqq)
+        ),
+        ok
+    );
+    assert_eq!(
+        form_post(
+            &mut h,
+            "http://s.web2.qq.com/api/modify_friend_group",
+            &format!("tuin={bob}&newid=9&vfwebqq={}", l.vfwebqq)
+        ),
+        json!({"retcode":6}),
+        "no category 9"
+    );
+    let after = list(&mut h);
+    assert!(
+        after["marknames"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"uin": bob, "markname": "Bobby", "type": 0}))
+    );
+    assert!(
+        after["friends"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"flag": 0, "uin": bob, "categories": 2}))
+    );
+    // The signature (§5.8).
+    let r = format!(
+        "r={}",
+        form_urlencoded::byte_serialize(
+            json!({"nlk": "new sig", "vfwebqq": l.vfwebqq})
+                .to_string()
+                .as_bytes()
+        )
+        .collect::<String>()
+    );
+    assert_eq!(
+        form_post(&mut h, "http://s.web2.qq.com/api/set_long_nick2", &r),
+        ok
+    );
+    let me = h
+        .get(&format!(
+            "http://s.web2.qq.com/api/get_self_info2?vfwebqq={}",
+            l.vfwebqq
+        ))
+        .json();
+    assert_eq!(me["result"]["lnick"], "new sig");
+    // Delete Bob on both sides, then accept him back (allow_and_add2, capture #63's body).
+    assert_eq!(
+        form_post(
+            &mut h,
+            "http://s.web2.qq.com/api/delete_friend",
+            &format!("tuin={bob}&delType=2&vfwebqq={}", l.vfwebqq)
+        ),
+        ok
+    );
+    assert_eq!(list(&mut h)["friends"].as_array().unwrap().len(), 2);
+    let r = format!(
+        "r={}",
+        form_urlencoded::byte_serialize(
+            json!({"account": 10003, "gid": 1, "mname": "B", "vfwebqq": l.vfwebqq})
+                .to_string()
+                .as_bytes()
+        )
+        .collect::<String>()
+    );
+    assert_eq!(
+        form_post(&mut h, "http://s.web2.qq.com/api/allow_and_add2", &r),
+        ok
+    );
+    let again = list(&mut h);
+    assert_eq!(again["friends"].as_array().unwrap().len(), 3);
+    assert!(
+        again["marknames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["markname"] == "B")
+    );
+    // Business card, then leaving the group and the discussion.
+    let groups = h
+        .post_r(
+            "http://s.web2.qq.com/api/get_group_name_list_mask2",
+            &json!({"hash": h.list_hash(10001), "vfwebqq": l.vfwebqq}),
+        )
+        .json();
+    let code = groups["result"]["gnamelist"][0]["code"].as_u64().unwrap();
+    let card = h
+        .get(&format!(
+            "http://s.web2.qq.com/api/get_self_business_card2?gcode={code}&vfwebqq={}&t=1",
+            l.vfwebqq
+        ))
+        .json();
+    assert_same_shape(
+        &card,
+        &json!({"retcode":0,"result":{"phone":"","muin":1,"email":"","remark":"","gcode":409088807,"name":"xiehuc","gender":2}}),
+        "business card",
+    );
+    assert_eq!(card["result"]["name"], "bot");
+    let r = format!(
+        "r={}",
+        form_urlencoded::byte_serialize(
+            json!({"gcode": code.to_string(), "vfwebqq": l.vfwebqq})
+                .to_string()
+                .as_bytes()
+        )
+        .collect::<String>()
+    );
+    assert_eq!(
+        form_post(&mut h, "http://s.web2.qq.com/api/quit_group2", &r),
+        ok
+    );
+    let groups = h
+        .post_r(
+            "http://s.web2.qq.com/api/get_group_name_list_mask2",
+            &json!({"hash": h.list_hash(10001), "vfwebqq": l.vfwebqq}),
+        )
+        .json();
+    assert_eq!(groups["result"]["gnamelist"], json!([]));
+    let did = s_get(&mut h, "get_discus_list", &l)["result"]["dnamelist"][0]["did"]
+        .as_u64()
+        .unwrap();
+    let r = h.get(&format!(
+        "http://d.web2.qq.com/channel/quit_discu?did={did}&clientid=1&psessionid={}&vfwebqq={}&t=1",
+        l.psessionid, l.vfwebqq
+    ));
+    assert_eq!(r.json(), ok);
+    assert_eq!(
+        s_get(&mut h, "get_discus_list", &l)["result"]["dnamelist"],
+        json!([])
+    );
+    assert!(
+        h.emu.say(10001, Target::Group(200001), "x").is_err(),
+        "no longer a member"
+    );
+}
