@@ -6,6 +6,7 @@ mod decoders;
 mod faults;
 mod http_layer;
 mod login;
+mod scale;
 mod with_session;
 
 use std::collections::HashMap;
