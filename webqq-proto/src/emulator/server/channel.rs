@@ -265,7 +265,9 @@ impl Server {
         sid
     }
 
-    /// Gives every contact the account can see an id up front, so lists are consistent.
+    /// Gives friends, groups and discussions their ids up front. Members get theirs when the
+    /// session first sees them (group info, a message): a session in a group of 10 000 does
+    /// not pay for 10 000 ids it may never use.
     fn allocate_ids(&mut self, qq: u64, ids: &mut Ids) {
         let Some(account) = self.world.account(qq) else {
             return;
@@ -276,15 +278,9 @@ impl Server {
         for g in self.world.groups_of(qq) {
             ids.gid(g.number, &mut self.rng);
             ids.code(g.number, &mut self.rng);
-            for m in &g.members {
-                ids.uin(m.qq, &mut self.rng);
-            }
         }
         for d in self.world.discussions_of(qq) {
             ids.did(d.id, &mut self.rng);
-            for m in &d.members {
-                ids.uin(*m, &mut self.rng);
-            }
         }
     }
 

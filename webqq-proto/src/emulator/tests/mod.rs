@@ -234,7 +234,8 @@ impl Harness {
         req.into_bytes()
     }
 
-    /// Sends a request on a new connection; the response if one came at once.
+    /// Sends a request on a new connection; the response if one came at once (and then the
+    /// connection is closed, as a browser's would be eventually).
     pub fn try_request(
         &mut self,
         method: &str,
@@ -245,6 +246,11 @@ impl Harness {
         let raw = self.raw_request(method, url, body);
         self.feed(conn, &raw);
         let resp = self.take_response(conn);
+        if resp.is_some() && self.written.get(&conn).is_some_and(Vec::is_empty) {
+            self.written.remove(&conn);
+            self.emu.handle_input(self.now, Input::Eof { conn });
+            self.drain();
+        }
         (conn, resp)
     }
 

@@ -46,6 +46,8 @@ fn log_in_all(h: &mut Harness, n: u64) -> Vec<ConnId> {
     (0..n)
         .map(|i| {
             h.jar.clear();
+            h.events.clear();
+            h.closed.clear();
             let l = h.login(20_000 + i);
             let (conn, r) = h.poll(&l);
             assert!(r.is_none());
