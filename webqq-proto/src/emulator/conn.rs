@@ -23,6 +23,8 @@ pub(crate) struct Slot {
     pub gzip: bool,
     /// The client lets the connection stay open.
     pub keep_alive: bool,
+    /// A HEAD request: the answer has no body.
+    pub head_only: bool,
     /// What is known of the answer.
     pub state: SlotState,
 }

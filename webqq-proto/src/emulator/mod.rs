@@ -278,7 +278,14 @@ impl Emulator {
                 return;
             }
             match c.parser.parse(&mut c.buf) {
-                Ok(None) => return,
+                Ok(None) => {
+                    // Only when nothing is owed before it: a 1xx must not overtake a response.
+                    if c.parser.take_continue() && c.slots.is_empty() {
+                        let bytes = ::bytes::Bytes::from_static(b"HTTP/1.1 100 Continue\r\n\r\n");
+                        self.out.push_back(Output::Write { conn, bytes });
+                    }
+                    return;
+                }
                 Ok(Some(req)) => {
                     let reused = c.served > 0;
                     c.served += 1;
@@ -287,6 +294,7 @@ impl Emulator {
                     c.slots.push_back(Slot {
                         id: slot,
                         gzip: req.accepts_gzip(),
+                        head_only: req.method == ::http::Method::HEAD,
                         keep_alive: req.keep_alive(),
                         state: SlotState::Waiting,
                     });
@@ -331,6 +339,7 @@ impl Emulator {
             id: self.next_slot,
             gzip: false,
             keep_alive: false,
+            head_only: false,
             state: SlotState::Ready {
                 bytes,
                 close: true,
@@ -359,7 +368,7 @@ impl Emulator {
             }
             Reply::Respond(resp, transport) => {
                 let close = resp.close || !slot.keep_alive;
-                let bytes = resp.encode(slot.gzip, close);
+                let bytes = resp.encode_head_only(slot.gzip, close, slot.head_only);
                 let at = transport.delay.map(|d| now + d);
                 slot.state = SlotState::Ready {
                     bytes,

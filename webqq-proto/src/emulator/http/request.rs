@@ -221,12 +221,15 @@ enum State {
 #[derive(Debug)]
 pub struct RequestParser {
     state: State,
+    /// The head now waiting for its body asked for `100 Continue` (RFC 9110 §10.1.1).
+    expects_continue: bool,
 }
 
 impl Default for RequestParser {
     fn default() -> Self {
         RequestParser {
             state: State::Head { scanned: 0 },
+            expects_continue: false,
         }
     }
 }
@@ -235,6 +238,12 @@ impl RequestParser {
     /// Whether the parser is between requests (no byte of a next request consumed).
     pub fn is_idle(&self) -> bool {
         matches!(self.state, State::Head { scanned: 0 })
+    }
+
+    /// True once after a head with `Expect: 100-continue` whose body has not arrived: the
+    /// server should write `100 Continue` (curl waits for it before large POST bodies).
+    pub fn take_continue(&mut self) -> bool {
+        std::mem::take(&mut self.expects_continue)
     }
 
     /// Takes the next complete request from the front of `buf`, or `Ok(None)` when more bytes
@@ -299,7 +308,14 @@ impl RequestParser {
                     }
                     let head_bytes = buf.split_to(end);
                     let head = parse_head(&head_bytes)?;
-                    self.state = match body_framing(&head.headers)? {
+                    let framing = body_framing(&head.headers)?;
+                    self.expects_continue = !matches!(framing, Framing::None)
+                        && head.version == Version::HTTP_11
+                        && head
+                            .headers
+                            .get("expect")
+                            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+                    self.state = match framing {
                         Framing::None => {
                             self.state = State::Head { scanned: 0 };
                             return Ok(Some(finish(head, Bytes::new())));

@@ -122,6 +122,11 @@ impl Response {
 
     /// The wire bytes. `gzip`: the client accepts it. `close`: the connection ends after it.
     pub fn encode(&self, gzip: bool, close: bool) -> Bytes {
+        self.encode_head_only(gzip, close, false)
+    }
+
+    /// As [`encode`](Self::encode); `head_only` for a HEAD request: the same head, no body.
+    pub fn encode_head_only(&self, gzip: bool, close: bool, head_only: bool) -> Bytes {
         let compressed = (gzip && self.body.len() >= GZIP_MIN_BYTES)
             .then(|| gzip_bytes(&self.body))
             .flatten();
@@ -155,7 +160,9 @@ impl Response {
             b"Connection: keep-alive\r\n"
         });
         out.put_slice(b"\r\n");
-        out.put_slice(body);
+        if !head_only {
+            out.put_slice(body);
+        }
         out.freeze()
     }
 }

@@ -327,3 +327,41 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn expect_100_continue_and_head_requests() {
+    let mut h = Harness::new(Profile::S2018);
+    let conn = h.open();
+    let body = r#"{"from":10002,"to":{"buddy":10001},"text":"hi"}"#;
+    let head = format!(
+        "POST /_emulator/say HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    h.feed(conn, head.as_bytes());
+    assert_eq!(
+        h.written.remove(&conn).unwrap(),
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+    );
+    h.feed(conn, body.as_bytes());
+    assert_eq!(h.take_response(conn).unwrap().json()["ok"], true);
+    // HEAD: the same head (Content-Length included), no body; the connection stays usable.
+    h.feed(
+        conn,
+        b"HEAD /cgi-bin/ver HTTP/1.1\r\nHost: ui.ptlogin2.qq.com\r\n\r\n",
+    );
+    let raw = String::from_utf8(h.written.remove(&conn).unwrap()).unwrap();
+    assert!(
+        raw.starts_with("HTTP/1.1 200 OK\r\n")
+            && raw.contains("Content-Length: 22\r\n")
+            && raw.ends_with("\r\n\r\n"),
+        "{raw}"
+    );
+    h.feed(
+        conn,
+        b"GET /cgi-bin/ver HTTP/1.1\r\nHost: ui.ptlogin2.qq.com\r\n\r\n",
+    );
+    assert_eq!(
+        h.take_response(conn).unwrap().text(),
+        "ptuiV(201210240930);\r\n"
+    );
+}
