@@ -142,3 +142,49 @@ impl Profile {
         }
     }
 }
+
+/// The client's profile of the same era.
+impl From<Profile> for crate::webqq::profile::ProfileId {
+    fn from(p: Profile) -> Self {
+        use crate::webqq::profile::ProfileId as P;
+        match p {
+            Profile::W2013 => P::W2013,
+            Profile::W2014 => P::W2014,
+            Profile::S2015 => P::S2015,
+            Profile::S2016 => P::S2016,
+            Profile::S2018 => P::S2018,
+        }
+    }
+}
+
+/// The emulator profile of the client's era.
+impl From<crate::webqq::profile::ProfileId> for Profile {
+    fn from(p: crate::webqq::profile::ProfileId) -> Self {
+        use crate::webqq::profile::ProfileId as P;
+        match p {
+            P::W2013 => Profile::W2013,
+            P::W2014 => Profile::W2014,
+            P::S2015 => Profile::S2015,
+            P::S2016 => Profile::S2016,
+            P::S2018 => Profile::S2018,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_client_profiles_round_trip() {
+        for p in Profile::ALL {
+            assert_eq!(Profile::from_name(p.name()), Some(p));
+            assert_eq!(Profile::from(crate::webqq::profile::ProfileId::from(p)), p);
+            assert_eq!(
+                serde_json::to_string(&p).unwrap(),
+                format!("\"{}\"", p.name())
+            );
+        }
+        assert_eq!(Profile::from_name("w2099"), None);
+    }
+}

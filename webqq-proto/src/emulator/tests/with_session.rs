@@ -9,7 +9,6 @@ use super::parse_response;
 use crate::emulator::{ConnId, Emulator, EmulatorConfig, Input, Output, Profile, Target, World};
 use crate::webqq::content::Message;
 use crate::webqq::password::PasswordMd5;
-use crate::webqq::profile::ProfileId;
 use crate::webqq::request::Target as SendTarget;
 use crate::webqq::session::{
     Chat, Event, Output as SOut, RequestId, Session, SessionConfig, TransportError,
@@ -17,16 +16,6 @@ use crate::webqq::session::{
 
 /// Upper bound on simulation steps, so a livelock fails instead of hanging.
 const MAX_STEPS: usize = 20_000;
-
-fn profile_id(p: Profile) -> ProfileId {
-    match p {
-        Profile::W2013 => ProfileId::W2013,
-        Profile::W2014 => ProfileId::W2014,
-        Profile::S2015 => ProfileId::S2015,
-        Profile::S2016 => ProfileId::S2016,
-        Profile::S2018 => ProfileId::S2018,
-    }
-}
 
 struct InFlight {
     id: RequestId,
@@ -55,7 +44,7 @@ struct Sim {
 impl Sim {
     fn new(profile: Profile, config: EmulatorConfig, password: Option<&str>) -> Sim {
         let now = Instant::now();
-        let mut cfg = SessionConfig::new(profile_id(profile), 10001);
+        let mut cfg = SessionConfig::new(profile.into(), 10001);
         cfg.password = password.map(PasswordMd5::from_password);
         cfg.seed = 7;
         let mut session = Session::new(cfg);
