@@ -19,6 +19,24 @@ pub fn parse_login_sig(html: &[u8]) -> Option<String> {
     Some(body[start..start + len].to_string())
 }
 
+/// Protocol §3.11: the `pt4_auth` reply is a JS callback "whose 2nd quoted argument is a
+/// `https://ptlogin4.web2.qq.com/check_sig?...` URL when the token is still valid". The
+/// callback's name is not recorded, so any identifier is accepted. `None`: token not valid.
+pub fn parse_pt4_auth(body: &[u8]) -> Option<String> {
+    let open = body.iter().position(|&b| b == b'(')?;
+    let name = std::str::from_utf8(&body[..open]).ok()?.trim();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    {
+        return None;
+    }
+    let args = parse_js_call("pt4_auth", name, body).ok()?;
+    let url = text(args.get(1)?);
+    (url.starts_with("http") && url.contains("check_sig")).then_some(url)
+}
+
 /// What `/check` says about the captcha (protocol §3.3, argument 1 and 2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckOutcome {
@@ -236,7 +254,7 @@ impl std::error::Error for LoginError {}
 /// A successful `/login` or `/ptqrlogin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginOk {
-    /// The URL to visit next (check_sig, or the proxy page in [W-early]); a login ticket.
+    /// The URL to visit next (check_sig, or the proxy page in \[W-early\]); a login ticket.
     pub next_url: Secret,
     /// The account's nickname.
     pub nick: String,
@@ -446,6 +464,29 @@ mod tests {
             st("10006"),
             QrState::Failed(LoginError::Other { code: 10006, .. })
         ));
+    }
+
+    #[test]
+    fn pt4_auth_reply_yields_the_check_sig_url_or_nothing() {
+        let ok = b"ptui_qlogin_CB('0', 'https://ptlogin4.web2.qq.com/check_sig?pttype=2&uin=1&service=jump', '')";
+        assert_eq!(
+            parse_pt4_auth(ok).as_deref(),
+            Some("https://ptlogin4.web2.qq.com/check_sig?pttype=2&uin=1&service=jump")
+        );
+        for bad in [
+            &b"ptui_qlogin_CB('1', '', '')"[..],
+            b"<html>",
+            b"x y('0','http://a/check_sig')",
+            b"(",
+            b"",
+        ] {
+            assert_eq!(
+                parse_pt4_auth(bad),
+                None,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]

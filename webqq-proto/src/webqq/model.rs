@@ -2,7 +2,8 @@
 //! (protocol §1.3, §3.9, §3.10, §5).
 //!
 //! Fields the clients of every era read are typed; everything else is optional with a
-//! default, because the eras added and dropped fields freely.
+//! default, because the eras added and dropped fields freely. The models also serialize,
+//! so an emulator can produce bodies of the same shape.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -130,44 +131,44 @@ pub fn html_unescape(s: &str) -> String {
 // ---- login ---------------------------------------------------------------------------
 
 /// `getvfwebqq` result (protocol §3.9).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct VfwebqqResult {
     /// The anti-CSRF token.
     pub vfwebqq: Secret,
 }
 
 /// `login2` (and relink) result (protocol §3.10).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Login2Result {
     /// The own QQ number.
     #[serde(deserialize_with = "lenient_u64")]
     pub uin: u64,
     /// Client public IP as u32.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cip: Option<u64>,
     /// Connection-server slot.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<u64>,
     /// Connection-server port.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u64>,
     /// Initial status string.
     #[serde(default)]
     pub status: String,
-    /// [W] the vfwebqq to use; [S] to ignore (protocol §3.10).
-    #[serde(default)]
+    /// \[W\] the vfwebqq to use; \[S\] to ignore (protocol §3.10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vfwebqq: Option<Secret>,
     /// The channel session id.
     pub psessionid: Secret,
     /// Relink may hand back a new ptwebqq (`mojo` copies it, protocol §3.10).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ptwebqq: Option<Secret>,
 }
 
 // ---- contacts ------------------------------------------------------------------------
 
 /// `get_user_friends2` result (protocol §5.1).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct FriendsResult {
     /// Memberships: uin → category index.
@@ -183,7 +184,7 @@ pub struct FriendsResult {
 }
 
 /// One entry of `friends`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct FriendEntry {
     /// Per-login friend uin.
     #[serde(deserialize_with = "lenient_u64")]
@@ -197,7 +198,7 @@ pub struct FriendEntry {
 }
 
 /// One entry of `info`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct FriendInfo {
     /// Per-login uin.
     #[serde(deserialize_with = "lenient_u64")]
@@ -214,7 +215,7 @@ pub struct FriendInfo {
 }
 
 /// One entry of `marknames`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct MarkName {
     /// Per-login uin.
     #[serde(deserialize_with = "lenient_u64")]
@@ -225,7 +226,7 @@ pub struct MarkName {
 }
 
 /// A friend category.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Category {
     /// Index referenced by `friends[].categories`.
     #[serde(deserialize_with = "lenient_u64")]
@@ -239,7 +240,7 @@ pub struct Category {
 }
 
 /// VIP state of a uin.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct VipInfo {
     /// The uin.
     #[serde(deserialize_with = "lenient_u64")]
@@ -253,7 +254,7 @@ pub struct VipInfo {
 }
 
 /// `get_group_name_list_mask2` result (protocol §5.2).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct GroupsResult {
     /// Groups.
@@ -265,7 +266,7 @@ pub struct GroupsResult {
 }
 
 /// One group of `gnamelist`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct GroupName {
     /// Group uin used in messages and sends.
     #[serde(deserialize_with = "lenient_u64")]
@@ -282,7 +283,7 @@ pub struct GroupName {
 }
 
 /// One entry of `gmasklist`: 0 receive, 1 no notification, 2 block (protocol §5.2).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct GroupMask {
     /// Group uin (1000 = all groups).
     #[serde(deserialize_with = "lenient_u64")]
@@ -293,7 +294,7 @@ pub struct GroupMask {
 }
 
 /// `get_group_info_ext2` result (protocol §5.3).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct GroupInfoResult {
     /// Group properties and the member list.
     pub ginfo: GroupInfo,
@@ -312,7 +313,7 @@ pub struct GroupInfoResult {
 }
 
 /// `ginfo`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct GroupInfo {
     /// Group uin.
     #[serde(deserialize_with = "lenient_u64")]
@@ -338,7 +339,7 @@ pub struct GroupInfo {
 }
 
 /// One member of `ginfo.members`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct GroupMemberFlag {
     /// Member uin.
     #[serde(deserialize_with = "lenient_u64")]
@@ -349,7 +350,7 @@ pub struct GroupMemberFlag {
 }
 
 /// One member profile of `minfo`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct MemberInfo {
     /// Member uin.
     #[serde(deserialize_with = "lenient_u64")]
@@ -372,7 +373,7 @@ pub struct MemberInfo {
 }
 
 /// One online member of `stats`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct MemberStat {
     /// Member uin.
     #[serde(deserialize_with = "lenient_u64")]
@@ -386,7 +387,7 @@ pub struct MemberStat {
 }
 
 /// One business card of `cards`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct MemberCard {
     /// Member uin.
     #[serde(deserialize_with = "lenient_u64")]
@@ -397,7 +398,7 @@ pub struct MemberCard {
 }
 
 /// `get_discus_list` result (protocol §5.4).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct DiscussionsResult {
     /// Discussions.
@@ -405,7 +406,7 @@ pub struct DiscussionsResult {
 }
 
 /// One discussion.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct DiscussionName {
     /// Discussion id.
     #[serde(deserialize_with = "lenient_u64")]
@@ -416,7 +417,7 @@ pub struct DiscussionName {
 }
 
 /// `get_discu_info` result (protocol §5.5).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct DiscussionInfoResult {
     /// Properties and members.
     pub info: DiscussionInfo,
@@ -429,7 +430,7 @@ pub struct DiscussionInfoResult {
 }
 
 /// `info` of a discussion.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct DiscussionInfo {
     /// Discussion id.
     #[serde(deserialize_with = "lenient_u64")]
@@ -449,7 +450,7 @@ pub struct DiscussionInfo {
 }
 
 /// One member of `mem_list`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct DiscussionMember {
     /// Member uin.
     #[serde(deserialize_with = "lenient_u64")]
@@ -460,7 +461,7 @@ pub struct DiscussionMember {
 }
 
 /// One entry of `mem_info`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct DiscussionMemberNick {
     /// Member uin.
     #[serde(deserialize_with = "lenient_u64")]
@@ -485,7 +486,7 @@ pub struct OnlineBuddy {
 }
 
 /// `get_self_info2` result (protocol §5.9); only what the session uses is typed.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct SelfInfo {
     /// Own uin.
@@ -503,7 +504,7 @@ pub struct SelfInfo {
 }
 
 /// `get_friend_uin2` result (protocol §5.6).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct FriendUin2 {
     /// The uin asked about.
     #[serde(default, deserialize_with = "lenient_u64")]
@@ -514,7 +515,7 @@ pub struct FriendUin2 {
 }
 
 /// `get_c2cmsg_sig2` result (protocol §7.4).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct C2cMsgSig {
     /// The signature; empty = not allowed.
     #[serde(default)]
@@ -676,6 +677,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.face, 522);
+    }
+
+    #[test]
+    fn models_serialize_to_what_they_parse() {
+        let body =
+            br#"{"retcode":0,"result":{"uin":7,"status":"online","vfwebqq":"v","psessionid":"p"}}"#;
+        let r: Login2Result = decode_result("login2", body).unwrap();
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["psessionid"], "p");
+        assert!(v.get("cip").is_none(), "absent options are not written");
+        let again: Login2Result = serde_json::from_value(v).unwrap();
+        assert_eq!(again, r);
     }
 
     #[test]

@@ -52,9 +52,9 @@ impl fmt::Debug for PasswordMd5 {
 /// Which `p` encoding the login page of an era used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PasswordScheme {
-    /// Scheme A, triple MD5 (protocol §3.5.1; [W-early], 2-field `ptui_checkVC`).
+    /// Scheme A, triple MD5 (protocol §3.5.1; \[W-early\], 2-field `ptui_checkVC`).
     TripleMd5,
-    /// Scheme B, salted MD5 (protocol §3.5.2; [W] 2012–2014).
+    /// Scheme B, salted MD5 (protocol §3.5.2; \[W\] 2012–2014).
     SaltedMd5,
     /// Scheme C, RSA + QQ-TEA (protocol §3.5.3; 2015 on).
     RsaTea,

@@ -96,7 +96,7 @@ pub fn decode_poll(body: &[u8]) -> Result<PollReply, DecodeError> {
     Ok(PollReply::Events(events))
 }
 
-/// Protocol §6.8: "Order inside one reply is not guaranteed … the official [S] script sorts
+/// Protocol §6.8: "Order inside one reply is not guaranteed … the official \[S\] script sorts
 /// the batch by `value.time`". Events without a time keep their slots; the timed ones are
 /// sorted (stably) among the slots of timed ones.
 fn order_by_time(events: &mut [PollItem]) {
@@ -161,7 +161,7 @@ pub enum PollEvent {
         send_uin: u64,
         /// Per-group sequence (gaps = lost messages).
         seq: Option<u64>,
-        /// [W] the real group number.
+        /// \[W\] the real group number.
         info_seq: Option<u64>,
         /// The content.
         message: Message,

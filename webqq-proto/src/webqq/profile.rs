@@ -37,38 +37,38 @@ pub enum HostRole {
     Captcha,
     /// `s.web2.qq.com`: the "static" `/api/*` CGIs.
     Static,
-    /// `d.web2.qq.com` [W] / `d1.web2.qq.com` [S]: the `/channel/*` CGIs.
+    /// `d.web2.qq.com` \[W\] / `d1.web2.qq.com` \[S\]: the `/channel/*` CGIs.
     Dynamic,
-    /// `web.qq.com`: the [W] `get_msg_tip` heartbeat.
+    /// `web.qq.com`: the \[W\] `get_msg_tip` heartbeat.
     MsgTip,
 }
 
 /// How the session logs in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LoginFlow {
-    /// Password only (protocol §3.1 [W]).
+    /// Password only (protocol §3.1 \[W\]).
     Password,
-    /// Password when one is configured, else QR (protocol §3.1 [S15]).
+    /// Password when one is configured, else QR (protocol §3.1 \[S15\]).
     PasswordOrQr,
-    /// QR code only (protocol §3.1 [S], after 2015-10).
+    /// QR code only (protocol §3.1 \[S\], after 2015-10).
     QrOnly,
 }
 
 /// The JSON shapes of `login2`, `poll2` and the channel CGIs (protocol §3.10, §6.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PollBody {
-    /// [W] 2012–2013: `{"clientid":"<cid>","psessionid":…,"key":0,"ids":[]}` plus
+    /// \[W\] 2012–2013: `{"clientid":"<cid>","psessionid":…,"key":0,"ids":[]}` plus
     /// `clientid`/`psessionid` form fields.
     WKeyIds,
-    /// [W] 2014: `{"ptwebqq":…,"clientid":"<cid>","psessionid":…,"key":""}`.
+    /// \[W\] 2014: `{"ptwebqq":…,"clientid":"<cid>","psessionid":…,"key":""}`.
     WPtwebqq,
-    /// [S]: `{"ptwebqq":…,"clientid":53999199,"psessionid":…,"key":""}` and only `r`.
+    /// \[S\]: `{"ptwebqq":…,"clientid":53999199,"psessionid":…,"key":""}` and only `r`.
     Smart,
 }
 
 impl PollBody {
-    /// [W] shapes send `clientid` as a JSON string and add it (and `psessionid`) as extra
-    /// form fields (protocol §1.2); [S] sends a number and only `r`.
+    /// \[W\] shapes send `clientid` as a JSON string and add it (and `psessionid`) as extra
+    /// form fields (protocol §1.2); \[S\] sends a number and only `r`.
     pub fn is_webqq(self) -> bool {
         !matches!(self, PollBody::Smart)
     }
@@ -98,13 +98,13 @@ pub enum SendReplyShape {
 /// How `clientid` is chosen (protocol §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ClientIdRule {
-    /// [W] a random 8-digit number (from the session seed).
+    /// \[W\] a random 8-digit number (from the session seed).
     Random8,
-    /// [S] the official constant.
+    /// \[S\] the official constant.
     Fixed(u64),
 }
 
-/// The [W] heartbeat `get_msg_tip` (protocol §8.1).
+/// The \[W\] heartbeat `get_msg_tip` (protocol §8.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Heartbeat {
     /// Period between calls (`twqq`, `wqc`: 60 s).
@@ -126,7 +126,7 @@ pub struct Profile {
     pub password_scheme: Option<PasswordScheme>,
     /// `daid=164` on ptlogin requests (from mid-2013, protocol §0.3).
     pub daid: bool,
-    /// Whether the `ptuiCB` URL is a `check_sig` to visit (protocol §3.7; [W-early] it is
+    /// Whether the `ptuiCB` URL is a `check_sig` to visit (protocol §3.7; \[W-early\] it is
     /// just the proxy page and `ptwebqq` is already set).
     pub check_sig: bool,
     /// `ptqrtoken = hash33(qrsig)` on `ptqrlogin` (protocol §3.8, from 2017-02).
@@ -151,7 +151,7 @@ pub struct Profile {
     pub echoes_own_messages: bool,
     /// Whether `get_friend_uin2` still answers (disabled 2017-04, protocol §5.6).
     pub friend_uin2: bool,
-    /// [W] heartbeat.
+    /// \[W\] heartbeat.
     pub heartbeat: Option<Heartbeat>,
     /// Client timeout for one poll; above the server hold (protocol §6.2: official 120 s,
     /// `lwqq` 75 s).
@@ -235,7 +235,7 @@ const S_REFERERS: &[(HostRole, &str)] = &[
     (HostRole::MsgTip, "http://w.qq.com/"),
 ];
 
-/// Protocol §6.2: official [S] client 120 s; [W] clients 60–90 s. Both above the holds seen.
+/// Protocol §6.2: official \[S\] client 120 s; \[W\] clients 60–90 s. Both above the holds seen.
 const POLL_TIMEOUT_S: Duration = Duration::from_secs(120);
 const POLL_TIMEOUT_W: Duration = Duration::from_secs(90);
 /// Protocol §8.1: `twqq`/`wqc` call get_msg_tip every 60 s.
@@ -243,7 +243,7 @@ const W_HEARTBEAT: Heartbeat = Heartbeat {
     every: Duration::from_secs(60),
     timeout: Duration::from_secs(10),
 };
-/// The official [S] `clientid` (protocol §2).
+/// The official \[S\] `clientid` (protocol §2).
 pub const SMARTQQ_CLIENTID: u64 = 53_999_199;
 
 static W2013: Profile = W2013_BASE;
@@ -467,10 +467,12 @@ pub enum Endpoint {
     SendSession,
     /// Temporary-session signature (protocol §7.4).
     C2cMsgSig,
-    /// [W] heartbeat (protocol §8.1).
+    /// \[W\] heartbeat (protocol §8.1).
     MsgTip,
-    /// [W] logout (protocol §8.4).
+    /// \[W\] logout (protocol §8.4).
     Logout,
+    /// Quick re-login with the saved `supertoken` (protocol §3.11).
+    Pt4Auth,
 }
 
 /// The endpoint table: host role, path and method of every CGI.
@@ -615,6 +617,12 @@ const ROUTES: &[(Endpoint, HostRole, &str, Method)] = &[
         "/channel/logout2",
         Method::Get,
     ),
+    (
+        Endpoint::Pt4Auth,
+        HostRole::PtLogin,
+        "/pt4_auth",
+        Method::Get,
+    ),
 ];
 
 impl Endpoint {
@@ -664,6 +672,7 @@ mod tests {
             Endpoint::C2cMsgSig,
             Endpoint::MsgTip,
             Endpoint::Logout,
+            Endpoint::Pt4Auth,
         ];
         for e in all {
             assert!(ROUTES.iter().any(|(r, ..)| *r == e), "{e:?} missing");

@@ -87,7 +87,7 @@ fn get(ctx: &Ctx<'_>, endpoint: Endpoint, query: &[(&str, String)]) -> Request<B
     )
 }
 
-/// A POST of `endpoint` with `r=<JSON>` (protocol §1.2); [W] shapes add `clientid` and
+/// A POST of `endpoint` with `r=<JSON>` (protocol §1.2); \[W\] shapes add `clientid` and
 /// `psessionid` form fields when `w_extra` is set.
 fn post_r(ctx: &Ctx<'_>, endpoint: Endpoint, r: &Value, w_extra: bool) -> Request<Bytes> {
     let mut form = vec![("r", r.to_string())];
@@ -110,7 +110,7 @@ fn post_r(ctx: &Ctx<'_>, endpoint: Endpoint, r: &Value, w_extra: bool) -> Reques
     )
 }
 
-/// `clientid` as the era sends it inside `r`: a string in [W], a number in [S] (§3.10).
+/// `clientid` as the era sends it inside `r`: a string in \[W\], a number in \[S\] (§3.10).
 fn clientid_json(ctx: &Ctx<'_>) -> Value {
     if ctx.profile.poll_body.is_webqq() {
         Value::String(ctx.clientid.to_string())
@@ -131,7 +131,7 @@ pub fn login_page(ctx: &Ctx<'_>) -> Request<Bytes> {
     )
 }
 
-/// Protocol §3.3: `/check?uin=…&appid=…&u1=…&login_sig=…&js_ver=…&r=…` (the [S15]
+/// Protocol §3.3: `/check?uin=…&appid=…&u1=…&login_sig=…&js_ver=…&r=…` (the \[S15\]
 /// `pt_tea=1` is added for scheme C).
 pub fn check(ctx: &Ctx<'_>, qq: u64, login_sig: &str, r: f64) -> Request<Bytes> {
     let p = ctx.profile;
@@ -392,7 +392,7 @@ pub fn discussion_info(ctx: &Ctx<'_>, did: u64) -> Request<Bytes> {
     get(ctx, Endpoint::DiscussionInfo, &q)
 }
 
-/// Protocol §5.10: presence snapshot (mandatory before poll in [S], §3.1).
+/// Protocol §5.10: presence snapshot (mandatory before poll in \[S\], §3.1).
 pub fn online_buddies(ctx: &Ctx<'_>) -> Request<Bytes> {
     get(ctx, Endpoint::OnlineBuddies, &channel_query(ctx))
 }
@@ -518,7 +518,28 @@ pub fn send(
     post_r(ctx, endpoint, &r, true)
 }
 
-/// Protocol §8.1: the [W] heartbeat.
+/// Protocol §3.11: `pt4_auth?daid=164&appid=…&auth_token=time33(supertoken)`.
+pub fn pt4_auth(ctx: &Ctx<'_>, supertoken: &str) -> Request<Bytes> {
+    get(
+        ctx,
+        Endpoint::Pt4Auth,
+        &[
+            ("daid", "164".into()),
+            ("appid", ctx.profile.appid.to_string()),
+            ("auth_token", super::hash::time33(supertoken).to_string()),
+        ],
+    )
+}
+
+/// Protocol §3.11: the client appends these to the check_sig URL `pt4_auth` hands back.
+pub fn quick_check_sig_url(url: &str, profile: &Profile) -> String {
+    format!(
+        "{url}&regmaster=&aid={}&s_url=http%3A%2F%2Fw.qq.com%2Fproxy.html",
+        profile.appid
+    )
+}
+
+/// Protocol §8.1: the \[W\] heartbeat.
 pub fn msg_tip(ctx: &Ctx<'_>, rc: u64) -> Request<Bytes> {
     get(
         ctx,
@@ -535,7 +556,7 @@ pub fn msg_tip(ctx: &Ctx<'_>, rc: u64) -> Request<Bytes> {
     )
 }
 
-/// Protocol §8.4: [W] `logout2`.
+/// Protocol §8.4: \[W\] `logout2`.
 pub fn logout(ctx: &Ctx<'_>) -> Request<Bytes> {
     get(
         ctx,

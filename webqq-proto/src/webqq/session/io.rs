@@ -66,10 +66,12 @@ pub enum Tag {
         /// Group or discussion.
         via: SessionVia,
     },
-    /// [W] heartbeat.
+    /// \[W\] heartbeat.
     Heartbeat,
-    /// [W] logout.
+    /// \[W\] logout.
     Logout,
+    /// Quick re-login with the saved `supertoken`.
+    Pt4Auth,
 }
 
 impl Tag {

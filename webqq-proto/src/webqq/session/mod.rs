@@ -5,7 +5,7 @@
 //! `Client` facade, or a test) submits each request to an HTTP engine and hands the
 //! response, or a [`TransportError`], back with [`Session::handle_response`]. Time enters
 //! only as `now` arguments; [`Session::poll_timeout`] says when to call
-//! [`Session::handle_timeout`]. Delays (retries, QR polling, pacing, the [W] heartbeat)
+//! [`Session::handle_timeout`]. Delays (retries, QR polling, pacing, the \[W\] heartbeat)
 //! are session timers rather than engine "not before" options, so a re-login or a logout
 //! cancels them in one place.
 //!
@@ -16,6 +16,41 @@
 //!
 //! Phases (login → online → relink/relogin) are one enum, [`Phase`]; every response is
 //! dispatched by its tag in [`Session::handle_response`], the only place transitions happen.
+//!
+//! Driving a session by hand (a driver loops like this around a real HTTP engine):
+//!
+//! ```
+//! use std::time::Instant;
+//! use bytes::Bytes;
+//! use webqq_proto::webqq::profile::ProfileId;
+//! use webqq_proto::webqq::session::{Event, Output, Session, SessionConfig, Tag};
+//!
+//! let now = Instant::now();
+//! let mut session = Session::new(SessionConfig::new(ProfileId::S2018, 0));
+//! session.start(now);
+//! let mut requests = Vec::new();
+//! while let Some(out) = session.poll_output() {
+//!     match out {
+//!         Output::Request(r) => requests.push(r), // submit r.request to the engine
+//!         Output::SetCookie(c) => drop(c),         // store in the engine's jar
+//!         Output::Event(e) => println!("{e:?}"),   // hand to the application
+//!     }
+//! }
+//! let qr = requests.pop().unwrap();
+//! assert_eq!(qr.tag, Tag::QrShow);
+//! // The engine's answer for it:
+//! let resp = http::Response::builder()
+//!     .status(200)
+//!     .header("set-cookie", "qrsig=abc; Path=/; Domain=ptlogin2.qq.com")
+//!     .body(Bytes::from_static(b"\x89PNG"))
+//!     .unwrap();
+//! session.handle_response(qr.id, Ok(resp), now);
+//! assert!(matches!(session.poll_output(), Some(Output::Event(Event::QrCode { .. }))));
+//! // Nothing more until the QR state is due to be polled:
+//! let wake = session.poll_timeout().unwrap();
+//! session.handle_timeout(wake);
+//! assert!(matches!(session.poll_output(), Some(Output::Request(r)) if r.tag == Tag::QrLogin));
+//! ```
 
 mod contacts;
 mod cookies;
@@ -48,7 +83,7 @@ use super::content::Message;
 use super::hash::{ListHash, hash33};
 use super::login_decode::{
     CheckOutcome, CheckVc, LoginError, QrState, login_outcome, parse_check_vc, parse_login_sig,
-    parse_ptui_cb, qr_state,
+    parse_pt4_auth, parse_ptui_cb, qr_state,
 };
 use super::model::{
     self, C2cMsgSig, DiscussionInfoResult, DiscussionsResult, FriendUin2, FriendsResult,
@@ -218,6 +253,8 @@ pub enum Phase {
     Login2,
     /// Checking imported tokens.
     Resume,
+    /// Quick re-login with the saved `supertoken` (protocol §3.11).
+    QuickAuth,
     /// Loading contacts and the post-login sequence.
     Contacts {
         /// Which step.
@@ -239,7 +276,7 @@ pub enum Phase {
 pub enum ContactsStage {
     /// Friends, groups, discussions and self info in parallel; this many still pending.
     Lists(u8),
-    /// `get_online_buddies2` (mandatory before poll in [S]).
+    /// `get_online_buddies2` (mandatory before poll in \[S\]).
     OnlineBuddies,
     /// `get_recent_list2` (the official client polls after it returns).
     RecentList,
@@ -252,7 +289,7 @@ enum Action {
     Reissue,
     /// Next poll.
     Poll,
-    /// [W] heartbeat.
+    /// \[W\] heartbeat.
     Heartbeat,
     /// Contact refresh.
     Refresh,
@@ -459,7 +496,7 @@ impl Session {
         true
     }
 
-    /// Logs out: [W] `logout2`, then offline; pending sends fail.
+    /// Logs out: \[W\] `logout2`, then offline; pending sends fail.
     pub fn logout(&mut self, now: Instant) {
         if self.profile.heartbeat.is_some() && !self.psessionid.is_empty() {
             let req = self.build(request::logout);
@@ -486,7 +523,8 @@ impl Session {
     }
 
     /// Resumes from exported state: cookies go back to the jar, then `get_online_buddies2`
-    /// tests the session; on failure a normal login starts.
+    /// tests the session; if it is gone, a saved `supertoken` is tried (`pt4_auth`, protocol
+    /// §3.11) before a normal login.
     pub fn import_state(&mut self, state: SessionState, now: Instant) {
         self.uin = state.uin;
         self.clientid = state.clientid;
@@ -562,6 +600,7 @@ impl Session {
                 self.on_list(tag, result, now)
             }
             Tag::OnlineBuddies => self.on_online_buddies(result, now),
+            Tag::Pt4Auth => self.on_pt4_auth(result, now),
             Tag::RecentList => self.on_recent_list(now),
             Tag::GroupMembers(gid) => {
                 if let Ok(r) = ok_json::<GroupInfoResult>("get_group_info_ext2", &result) {

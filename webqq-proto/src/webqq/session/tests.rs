@@ -815,9 +815,15 @@ fn kick_stops_without_reconnecting() {
     poll_reply(
         &mut h,
         &poll,
-        r#"{"retcode":0,"result":[{"poll_type":"kick_message","value":{"msg_id":1,"msg_id2":1,"from_uin":10000,"to_uin":1,"reason":"logged in elsewhere","show_reason":1}}]}"#,
+        r#"{"retcode":0,"result":[{"poll_type":"kick_message","value":{"msg_id":1,"msg_id2":1,"from_uin":10000,"to_uin":1,"reason":"logged in elsewhere","show_reason":1}},
+        {"poll_type":"message","value":{"msg_id":2,"msg_id2":2,"from_uin":11,"to_uin":1,"content":[["font",{}],"last words"]}}]}"#,
     );
     let ev = h.events();
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Message(m) if m.message.plain_text() == "last words")),
+        "the rest of the batch is delivered"
+    );
     assert!(ev.contains(&Event::Kicked {
         reason: "logged in elsewhere".into()
     }));
@@ -1181,6 +1187,57 @@ fn export_and_import_resume_without_a_new_scan() {
     h3.s.import_state(state, h3.now);
     h3.ok(Tag::OnlineBuddies, r#"{"errmsg":"error","retcode":103}"#);
     assert!(h3.has(Tag::QrShow));
+}
+
+#[test]
+fn a_dead_imported_session_is_renewed_by_pt4_auth_without_a_scan() {
+    let (h, _poll) = online_qr(ProfileId::S2018);
+    let mut state = h.s.export_state().unwrap();
+    state.cookies.push((
+        "supertoken".into(),
+        "ptlogin2.qq.com".into(),
+        Secret::new("@SoxMZ1bd4"),
+    ));
+    state.cookies.push((
+        "superuin".into(),
+        "ptlogin2.qq.com".into(),
+        Secret::new("o0294717557"),
+    ));
+    let mut h = H::new(SessionConfig::new(ProfileId::S2018, 0));
+    h.s.import_state(state.clone(), h.now);
+    h.ok(Tag::OnlineBuddies, r#"{"retcode":103}"#);
+    let auth = h.take(Tag::Pt4Auth);
+    assert_eq!(
+        query(&auth, "auth_token").as_deref(),
+        Some("116069868"),
+        "time33(supertoken), §4.8"
+    );
+    h.reply(&auth, 200, "ptui_qlogin_CB('0', 'https://ptlogin4.web2.qq.com/check_sig?pttype=2&uin=294717557&service=jump', '')", &[]);
+    let sig = h.take(Tag::CheckSig);
+    assert!(
+        sig.request
+            .uri()
+            .to_string()
+            .ends_with("&regmaster=&aid=501004106&s_url=http%3A%2F%2Fw.qq.com%2Fproxy.html")
+    );
+    h.reply(&sig, 302, "", &["ptwebqq=PT3; PATH=/; DOMAIN=qq.com"]);
+    h.ok(
+        Tag::GetVfwebqq,
+        r#"{"retcode":0,"result":{"vfwebqq":"VF3"}}"#,
+    );
+    h.ok(
+        Tag::Login2,
+        r#"{"retcode":0,"result":{"uin":294717557,"psessionid":"PS3"}}"#,
+    );
+    let poll = finish_contacts(&mut h);
+    assert_eq!(form_r(&poll)["psessionid"], "PS3");
+    assert!(!h.events.iter().any(|e| matches!(e, Event::QrCode { .. })));
+    // An expired token falls back to the QR code.
+    let mut h = H::new(SessionConfig::new(ProfileId::S2018, 0));
+    h.s.import_state(state, h.now);
+    h.ok(Tag::OnlineBuddies, r#"{"retcode":103}"#);
+    h.ok(Tag::Pt4Auth, "ptui_qlogin_CB('1', '', '')");
+    assert!(h.has(Tag::QrShow));
 }
 
 #[test]

@@ -167,6 +167,11 @@ impl Session {
                 let req = self.build(request::online_buddies);
                 self.submit(Tag::OnlineBuddies, req, now);
             }
+            Phase::QuickAuth => {
+                let token = self.cookies.value("supertoken").to_string();
+                let req = self.build(|c| request::pt4_auth(c, &token));
+                self.submit(Tag::Pt4Auth, req, now);
+            }
             Phase::Idle
             | Phase::AwaitCaptcha { .. }
             | Phase::Contacts { .. }
@@ -357,6 +362,26 @@ impl Session {
         match result {
             Ok(_) => self.after_check_sig(now),
             Err(e) => self.step_failed(format!("check_sig: {e}"), now),
+        }
+    }
+
+    pub(super) fn on_pt4_auth(
+        &mut self,
+        result: Result<http::Response<Bytes>, TransportError>,
+        now: Instant,
+    ) {
+        if self.phase != Phase::QuickAuth {
+            return;
+        }
+        match ok_body("pt4_auth", &result)
+            .ok()
+            .and_then(|b| parse_pt4_auth(b))
+        {
+            Some(url) => {
+                let url = request::quick_check_sig_url(&url, self.profile);
+                self.after_ptlogin(Secret::new(url), now);
+            }
+            None => self.begin_login(now),
         }
     }
 
@@ -629,6 +654,15 @@ impl Session {
             // Protocol §3.11: `qqbot` tests a restored session with get_online_buddies2.
             Phase::Resume => match buddies {
                 Ok(_) => self.start_contacts(now),
+                // Protocol §3.11: with `supertoken` and `superuin` still in the jar a QR-era
+                // session can be renewed without a scan.
+                Err(_)
+                    if self.profile.is_smartqq()
+                        && self.cookies.get("supertoken").is_some()
+                        && self.cookies.get("superuin").is_some() =>
+                {
+                    self.enter(Phase::QuickAuth, Some(LoginStep::Resume), now)
+                }
                 Err(_) => self.begin_login(now),
             },
             Phase::Contacts {
@@ -745,13 +779,22 @@ impl Session {
                 // A session that answers a poll is healthy: re-logins start counting anew.
                 self.relogins = 0;
                 self.poll_failures = 0;
+                // Everything in the batch is delivered; a kick takes effect after it.
+                let mut kicked = None;
                 for item in items {
-                    self.dispatch_item(item, now);
-                    if self.phase != Phase::Online {
-                        return; // kicked
+                    if let Some(reason) = self.dispatch_item(item, now) {
+                        kicked.get_or_insert(reason);
                     }
                 }
-                self.issue_poll(now);
+                match kicked {
+                    Some(reason) => {
+                        self.emit(Event::Kicked {
+                            reason: reason.clone(),
+                        });
+                        self.go_offline(OfflineReason::Kicked(reason));
+                    }
+                    None => self.issue_poll(now),
+                }
             }
             PollReply::Idle(_) => {
                 self.relogins = 0;
@@ -792,7 +835,8 @@ impl Session {
         self.at(now + wait, Action::Poll);
     }
 
-    fn dispatch_item(&mut self, item: PollItem, now: Instant) {
+    /// Delivers one poll item; returns the reason of a `kick_message`.
+    fn dispatch_item(&mut self, item: PollItem, now: Instant) -> Option<String> {
         let ids = &item.ids;
         // Protocol §6.8: de-duplicate on (poll_type, from_uin, msg_id, msg_id2).
         if ids.msg_id != 0 || ids.msg_id2 != 0 {
@@ -803,7 +847,7 @@ impl Session {
                 ids.msg_id2,
             );
             if !self.dedup.first_time(key) {
-                return;
+                return None;
             }
         }
         let (chat, sender, seq, message) = match &item.event {
@@ -835,22 +879,22 @@ impl Session {
                 None,
                 message,
             ),
-            PollEvent::Kicked { reason } => {
-                let reason = reason.clone();
-                self.emit(Event::Kicked {
-                    reason: reason.clone(),
-                });
-                return self.go_offline(OfflineReason::Kicked(reason));
-            }
+            // Protocol §6.5: "stop polling, do not auto-relink"; applied after the batch.
+            PollEvent::Kicked { reason } => return Some(reason.clone()),
             PollEvent::BuddyStatus { uin, status, .. } => {
                 self.contacts.set_status(*uin, Some(status.clone()));
-                return self.emit(Event::Notice(item));
+                self.emit(Event::Notice(item));
+                return None;
             }
             PollEvent::Unknown { raw } => {
                 let raw = raw.clone();
-                return self.emit(Event::Unknown { raw });
+                self.emit(Event::Unknown { raw });
+                return None;
             }
-            _ => return self.emit(Event::Notice(item)),
+            _ => {
+                self.emit(Event::Notice(item));
+                return None;
+            }
         };
         if let Some(seq) = seq {
             if let Some((first, last)) = self.seqs.observe(chat, seq) {
@@ -871,6 +915,7 @@ impl Session {
             is_self,
         };
         self.emit(Event::Message(msg));
+        None
     }
 
     fn confirm_echo(&mut self, chat: Chat, text: &str, now: Instant) {
