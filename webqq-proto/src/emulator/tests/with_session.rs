@@ -374,3 +374,39 @@ fn the_client_session_handles_rotation_relink_and_kick() {
     sim.emu.kick(10001, "logged in elsewhere").unwrap();
     sim.run_until("kicked", |e| matches!(e, Event::Kicked { .. }));
 }
+
+/// A second "process" resumes the exported session of the first.
+fn resume(sim: &mut Sim, profile: Profile) {
+    let state = sim.session.export_state().expect("online");
+    let mut cfg = SessionConfig::new(profile.into(), 10001);
+    cfg.seed = 8;
+    sim.session = Session::new(cfg);
+    sim.jar.clear();
+    sim.events.clear();
+    sim.inflight.clear();
+    sim.queued.clear();
+    sim.session.import_state(state, sim.now);
+}
+
+#[test]
+fn an_exported_session_resumes_and_a_dead_one_comes_back_through_pt4_auth() {
+    let mut sim = Sim::new(Profile::S2018, demo(Profile::S2018), None);
+    sim.run_until("contacts", |e| matches!(e, Event::ContactsLoaded));
+    let first = sim.emu.sessions();
+    // Still alive on the server: resumed without any login.
+    resume(&mut sim, Profile::S2018);
+    sim.run_until("online again", online);
+    assert_eq!(sim.emu.sessions(), first);
+    assert!(!sim.events.iter().any(|e| matches!(e, Event::QrCode { .. })));
+    // Expired on the server: pt4_auth with the saved supertoken, no QR scan (protocol §3.11).
+    sim.emu.expire(10001).unwrap();
+    sim.auto_confirm = None;
+    resume(&mut sim, Profile::S2018);
+    sim.run_until("online through pt4_auth", online);
+    assert!(
+        !sim.events.iter().any(|e| matches!(e, Event::QrCode { .. })),
+        "{:#?}",
+        sim.log
+    );
+    assert!(sim.log.iter().any(|l| l.contains("/pt4_auth?")));
+}
