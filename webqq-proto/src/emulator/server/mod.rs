@@ -5,10 +5,14 @@ mod channel;
 mod contacts;
 mod deliver;
 mod ids;
+mod lifecycle;
 mod manage;
+mod ops;
 mod params;
+mod poll;
 mod psessionid;
 mod ptlogin;
+mod send;
 mod session;
 
 use std::collections::{HashMap, VecDeque};
