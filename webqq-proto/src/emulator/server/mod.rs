@@ -12,6 +12,7 @@ mod params;
 mod poll;
 mod psessionid;
 mod ptlogin;
+mod qr;
 mod send;
 mod session;
 
@@ -111,7 +112,7 @@ pub(crate) struct Server {
     /// /check state per account (protocol §11.2 "Per login attempt").
     checks: HashMap<u64, ptlogin::CheckState>,
     /// QR codes by qrsig, and their order.
-    qrs: HashMap<String, ptlogin::Qr>,
+    qrs: HashMap<String, qr::Qr>,
     qr_order: VecDeque<String>,
     /// Authenticated web logins per account, and the tokens that find them.
     logins: HashMap<u64, WebLogin>,

@@ -1,8 +1,5 @@
 //! The ptlogin2 side (protocol §3): login page, /check, captcha, /login with the password
 //! schemes, the QR state machine, check_sig, and getvfwebqq.
-use std::time::Instant;
-
-use crate::emulator::timers::ms;
 
 use http::StatusCode;
 use serde_json::json;
@@ -12,7 +9,7 @@ use crate::emulator::faults::FaultAction;
 use crate::emulator::http::{Request, Response, SetCookie};
 use crate::emulator::pages;
 use crate::emulator::rng::ALNUM;
-use crate::webqq::hash::{hash33, time33};
+use crate::webqq::hash::time33;
 use crate::webqq::password::{PasswordMd5, PasswordScheme, scheme_a, scheme_b, verify_scheme_c};
 
 use super::params::Params;
@@ -36,35 +33,15 @@ pub(crate) struct CheckState {
     pub verifysession: String,
 }
 
-/// QR states (protocol §3.8): 66 → 67 → 0, or 65 after the lifetime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum QrState {
-    /// Shown, not scanned: 66.
-    Waiting,
-    /// Scanned, waiting for confirmation: 67.
-    Scanned,
-    /// Confirmed by account `qq`: the next poll answers 0.
-    Confirmed(u64),
-    /// Login done; the code is spent (answers 65).
-    Used,
-}
-
-/// One QR code.
-#[derive(Debug, Clone)]
-pub(crate) struct Qr {
-    pub state: QrState,
-    pub shown: Instant,
-}
-
 /// `ptuiCB('<code>','<sub>','<url>','0','<message>', '<nick>');` (protocol §3.6).
-fn ptui_cb(code: u32, sub: u32, url: &str, message: &str, nick: &str) -> Response {
+pub(super) fn ptui_cb(code: u32, sub: u32, url: &str, message: &str, nick: &str) -> Response {
     Response::js(format!(
         "ptuiCB('{code}','{sub}','{url}','0','{message}', '{nick}');\r\n"
     ))
 }
 
 /// The message of a ptuiCB code (protocol §3.6 table; §3.8 for QR codes).
-fn ptui_message(code: u32) -> &'static str {
+pub(super) fn ptui_message(code: u32) -> &'static str {
     match code {
         0 => "登录成功！",
         1 => "系统繁忙，请稍后重试。",
@@ -277,7 +254,7 @@ impl Server {
     }
 
     /// The cookies of a successful /login or ptqrlogin (protocol §1.5).
-    fn login_cookies(&mut self, resp: Response, qq: u64, login: &WebLogin) -> Response {
+    pub(super) fn login_cookies(&mut self, resp: Response, qq: u64, login: &WebLogin) -> Response {
         let uin = uin_cookie(qq);
         resp.with_cookie(SetCookie::new("skey", login.skey.clone(), "qq.com"))
             .with_cookie(SetCookie::new("uin", uin.clone(), "qq.com"))
@@ -303,7 +280,7 @@ impl Server {
     }
 
     /// A new authenticated web login of `qq`, replacing the previous one.
-    fn mint_login(&mut self, qq: u64) -> WebLogin {
+    pub(super) fn mint_login(&mut self, qq: u64) -> WebLogin {
         let fresh_token = self.rng.range(1, 4_000_000_000).to_string();
         let mut supertoken = fresh_token;
         if let Some(old) = self.logins.remove(&qq) {
@@ -335,7 +312,7 @@ impl Server {
     }
 
     /// The check_sig URL (protocol §3.7); `qr`: after a QR login.
-    fn check_sig_url(&self, qq: u64, sig: &str, qr: bool) -> String {
+    pub(super) fn check_sig_url(&self, qq: u64, sig: &str, qr: bool) -> String {
         let sig_name = if self.profile.is_webqq() {
             "ptsig"
         } else {
@@ -374,114 +351,6 @@ impl Server {
         let login = self.mint_login(qq);
         let url = self.check_sig_url(qq, login.ptsigx.as_deref().unwrap_or(""), false);
         Response::js(format!("ptui_auth_CB('0','{url}');\r\n"))
-    }
-
-    /// `ptqrshow` (protocol §3.8): a new code and its `qrsig` cookie.
-    pub(super) fn ptqrshow(&mut self) -> Response {
-        let qrsig = self.rng.chars(64, ALNUM);
-        if self.qr_order.len() >= super::MAX_QR_CODES {
-            if let Some(old) = self.qr_order.pop_front() {
-                self.qrs.remove(&old);
-            }
-        }
-        self.qrs.insert(
-            qrsig.clone(),
-            Qr {
-                state: QrState::Waiting,
-                shown: self.now,
-            },
-        );
-        self.qr_order.push_back(qrsig.clone());
-        self.events.push(crate::emulator::Event::QrShown {
-            qrsig: qrsig.clone(),
-        });
-        Response::ok("image/png", pages::QR_PNG).with_cookie(SetCookie::new(
-            "qrsig",
-            qrsig,
-            "ptlogin2.qq.com",
-        ))
-    }
-
-    /// `ptqrlogin` (protocol §3.8).
-    pub(super) fn ptqrlogin(
-        &mut self,
-        req: &Request,
-        params: &Params,
-        forced: Option<FaultAction>,
-    ) -> Response {
-        let qrsig = req.cookie("qrsig").unwrap_or_default();
-        if self.strict.ptqrtoken {
-            let token = params.number("ptqrtoken");
-            if token != Some(u64::from(hash33(&qrsig))) {
-                return pages::error_page(StatusCode::FORBIDDEN);
-            }
-        }
-        if let Some(FaultAction::LoginCode { code }) = forced {
-            return ptui_cb(code, 0, "", ptui_message(code), "");
-        }
-        let lifetime = ms(self.timing.qr_lifetime_ms);
-        let now = self.now;
-        let Some(qr) = self.qrs.get_mut(&qrsig) else {
-            return ptui_cb(65, 0, "", ptui_message(65), "");
-        };
-        if now.duration_since(qr.shown) >= lifetime && !matches!(qr.state, QrState::Confirmed(_)) {
-            qr.state = QrState::Used;
-        }
-        match qr.state {
-            QrState::Waiting => ptui_cb(66, 0, "", ptui_message(66), ""),
-            QrState::Scanned => ptui_cb(67, 0, "", ptui_message(67), ""),
-            QrState::Used => ptui_cb(65, 0, "", ptui_message(65), ""),
-            QrState::Confirmed(qq) => {
-                qr.state = QrState::Used;
-                let nick = self
-                    .world
-                    .account(qq)
-                    .map(|a| a.nick.clone())
-                    .unwrap_or_default();
-                let login = self.mint_login(qq);
-                let url = self.check_sig_url(qq, login.ptsigx.as_deref().unwrap_or(""), true);
-                let resp = ptui_cb(0, 0, &url, ptui_message(0), &nick);
-                self.login_cookies(resp, qq, &login)
-            }
-        }
-    }
-
-    /// Moves a QR code along (control API): `confirm_by` = `None` scans, `Some(qq)` confirms.
-    /// `qrsig` `None` = the most recently shown live code.
-    pub(crate) fn qr_advance(
-        &mut self,
-        qrsig: Option<&str>,
-        confirm_by: Option<u64>,
-    ) -> Result<String, String> {
-        if let Some(qq) = confirm_by {
-            if self.world.account(qq).is_none() {
-                return Err(format!("account {qq} is not in the world"));
-            }
-        }
-        let key = match qrsig {
-            Some(k) => k.to_string(),
-            None => self
-                .qr_order
-                .iter()
-                .rev()
-                .find(|k| {
-                    self.qrs
-                        .get(*k)
-                        .is_some_and(|q| matches!(q.state, QrState::Waiting | QrState::Scanned))
-                })
-                .cloned()
-                .ok_or_else(|| "no QR code is waiting".to_string())?,
-        };
-        let qr = self
-            .qrs
-            .get_mut(&key)
-            .ok_or_else(|| format!("unknown qrsig {key}"))?;
-        qr.state = match (qr.state, confirm_by) {
-            (QrState::Waiting, None) => QrState::Scanned,
-            (QrState::Waiting | QrState::Scanned, Some(qq)) => QrState::Confirmed(qq),
-            (state, _) => return Err(format!("QR code is {state:?}")),
-        };
-        Ok(key)
     }
 
     /// `check_sig` (protocol §3.7): 302 to the proxy page with the web2 cookies; [S] also
