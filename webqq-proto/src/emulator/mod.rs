@@ -171,7 +171,6 @@ enum ConnTimer {
 }
 
 /// The WebQQ servers as a sans-IO state machine. See the [module docs](self).
-#[derive(Debug)]
 pub struct Emulator {
     server: Server,
     conns: HashMap<ConnId, Conn>,
@@ -179,6 +178,17 @@ pub struct Emulator {
     timers: Timers<ConnTimer>,
     next_slot: u64,
     now: Instant,
+}
+
+/// Tokens, cookies and request bytes stay out of `Debug`: only the shape is shown.
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("server", &self.server)
+            .field("connections", &self.conns.len())
+            .field("queued_outputs", &self.out.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Emulator {

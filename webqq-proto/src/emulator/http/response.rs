@@ -51,8 +51,9 @@ impl SetCookie {
     }
 }
 
-/// A response before encoding.
-#[derive(Debug, Clone)]
+/// A response before encoding. `Debug` shows the body's length only (login2 and getvfwebqq
+/// bodies carry session tokens).
+#[derive(Clone)]
 pub struct Response {
     /// Status code.
     pub status: StatusCode,
@@ -66,6 +67,18 @@ pub struct Response {
     pub body: Bytes,
     /// Whether the server closes the connection after this response.
     pub close: bool,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("cookies", &self.cookies)
+            .field("body_bytes", &self.body.len())
+            .field("close", &self.close)
+            .finish()
+    }
 }
 
 impl Response {

@@ -99,7 +99,6 @@ pub(crate) struct WebLogin {
 }
 
 /// The server state.
-#[derive(Debug)]
 pub(crate) struct Server {
     profile: Profile,
     strict: Strictness,
@@ -135,6 +134,19 @@ pub(crate) struct Server {
     answers: Vec<(Ticket, Reply)>,
     events: Vec<Event>,
     chatter_next: usize,
+}
+
+/// Sessions and logins hold tokens: `Debug` shows how many, never their values.
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("profile", &self.profile)
+            .field("live_sessions", &self.live.len())
+            .field("sessions", &self.sessions.len())
+            .field("logins", &self.logins.len())
+            .field("qr_codes", &self.qrs.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Server {

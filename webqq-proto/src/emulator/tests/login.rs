@@ -493,3 +493,31 @@ fn strict_cookies_with_a_captcha_need_the_image_verifysession() {
     let cb = js_args(&h.get(&format!("https://ssl.ptlogin2.qq.com/login?u=10001&p={p}&verifycode={answer}&pt_verifysession_v1={vs}")).text());
     assert_eq!(cb[0], "0");
 }
+
+#[test]
+fn debug_output_never_shows_tokens_or_cookies() {
+    let mut h = Harness::new(Profile::S2018);
+    let l = h.login(10001);
+    let conn = h.open();
+    let raw = h.raw_request(
+        "POST",
+        "http://d1.web2.qq.com/channel/poll2",
+        Some(&format!("r={}", l.psessionid)),
+    );
+    h.feed(conn, &raw[..raw.len() - 5]);
+    let shown = format!("{:?}", h.emu);
+    for secret in [&h.jar["skey"], &h.jar["ptwebqq"], &l.psessionid, &l.vfwebqq] {
+        assert!(!shown.contains(secret.as_str()), "{shown}");
+    }
+    let mut buf = bytes::BytesMut::from(&raw[..]);
+    let req = crate::emulator::http::RequestParser::default()
+        .parse(&mut buf)
+        .unwrap()
+        .unwrap();
+    let shown = format!("{req:?}");
+    assert!(
+        !shown.contains(&h.jar["skey"]) && !shown.contains(&l.psessionid),
+        "{shown}"
+    );
+    assert!(shown.contains("cookie"), "header names are shown: {shown}");
+}
