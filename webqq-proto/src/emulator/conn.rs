@@ -7,6 +7,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 
 use super::http::{MAX_BODY_BYTES, MAX_HEAD_BYTES, RequestParser};
+use super::timers::TimerKey;
 
 /// Most requests of one connection waiting for their responses; further pipelined bytes wait
 /// in the buffer until earlier responses are written.
@@ -25,6 +26,8 @@ pub(crate) struct Slot {
     pub keep_alive: bool,
     /// A HEAD request: the answer has no body.
     pub head_only: bool,
+    /// The server closes the connection after this answer whatever the client asked.
+    pub close_after: bool,
     /// What is known of the answer.
     pub state: SlotState,
 }
@@ -61,8 +64,8 @@ pub(crate) struct Conn {
     pub served: u64,
     /// Last byte received or response written.
     pub last_active: Instant,
-    /// An idle-close timer is pending.
-    pub idle_timer: bool,
+    /// The pending idle-close timer.
+    pub idle_timer: Option<TimerKey>,
 }
 
 impl Conn {
@@ -74,7 +77,7 @@ impl Conn {
             slots: VecDeque::new(),
             served: 0,
             last_active: now,
-            idle_timer: false,
+            idle_timer: None,
         }
     }
 

@@ -305,6 +305,8 @@ impl Emulator {
                         id: slot,
                         gzip: req.accepts_gzip(),
                         head_only: req.method == ::http::Method::HEAD,
+                        close_after: self.server.profile_id().poll_closes_connection()
+                            && route(&req.host(), &req.path) == Some(Endpoint::Poll2),
                         keep_alive: req.keep_alive(),
                         state: SlotState::Waiting,
                     });
@@ -350,6 +352,7 @@ impl Emulator {
             gzip: false,
             keep_alive: false,
             head_only: false,
+            close_after: true,
             state: SlotState::Ready {
                 bytes,
                 close: true,
@@ -377,7 +380,7 @@ impl Emulator {
                 return;
             }
             Reply::Respond(resp, transport) => {
-                let close = resp.close || !slot.keep_alive;
+                let close = resp.close || !slot.keep_alive || slot.close_after;
                 let bytes = resp.encode_head_only(slot.gzip, close, slot.head_only);
                 let at = transport.delay.map(|d| now + d);
                 slot.state = SlotState::Ready {
@@ -458,12 +461,9 @@ impl Emulator {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        if c.is_idle() && !c.idle_timer {
-            c.idle_timer = true;
-            self.timers.insert(
-                c.last_active + timers::ms(wait),
-                ConnTimer::IdleClose { conn },
-            );
+        if c.is_idle() && c.idle_timer.is_none() {
+            let at = c.last_active + timers::ms(wait);
+            c.idle_timer = Some(self.timers.insert(at, ConnTimer::IdleClose { conn }));
         }
     }
 
@@ -472,22 +472,24 @@ impl Emulator {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        c.idle_timer = false;
+        c.idle_timer = None;
         if !c.is_idle() {
             return;
         }
         if now >= c.last_active + wait {
             self.drop_conn(conn);
         } else {
-            c.idle_timer = true;
-            self.timers
-                .insert(c.last_active + wait, ConnTimer::IdleClose { conn });
+            let at = c.last_active + wait;
+            c.idle_timer = Some(self.timers.insert(at, ConnTimer::IdleClose { conn }));
         }
     }
 
     /// Forgets a connection and tells the adapter to close it.
     fn drop_conn(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.remove(&conn) {
+            if let Some(key) = c.idle_timer {
+                self.timers.remove(key);
+            }
             let waiting: Vec<u64> = c
                 .slots
                 .iter()

@@ -110,6 +110,12 @@ impl Profile {
         self == Profile::S2018
     }
 
+    /// poll2 answers carry `Connection: close` (the one header capture, a 2017-10 poll reply,
+    /// protocol §1.3 and §10: "that front end did not keep poll connections alive at all").
+    pub fn poll_closes_connection(self) -> bool {
+        self == Profile::S2018
+    }
+
     /// `group_code` in group messages equals the gid ([S] captures, protocol §6.5).
     pub fn group_code_is_gid(self) -> bool {
         !self.is_webqq()

@@ -12,6 +12,10 @@ pub(crate) fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms.min(MAX_WAIT_MS))
 }
 
+/// Identifies one inserted deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimerKey(Instant, u64);
+
 /// Deadlines carrying a `K` each.
 #[derive(Debug)]
 pub(crate) struct Timers<K> {
@@ -29,10 +33,16 @@ impl<K> Default for Timers<K> {
 }
 
 impl<K> Timers<K> {
-    /// Adds a deadline.
-    pub(crate) fn insert(&mut self, at: Instant, key: K) {
+    /// Adds a deadline; the key removes it again.
+    pub(crate) fn insert(&mut self, at: Instant, key: K) -> TimerKey {
         self.next += 1;
         self.entries.insert((at, self.next), key);
+        TimerKey(at, self.next)
+    }
+
+    /// Removes a deadline that is no longer wanted (no-op if it fired already).
+    pub(crate) fn remove(&mut self, key: TimerKey) {
+        self.entries.remove(&(key.0, key.1));
     }
 
     /// The earliest deadline.

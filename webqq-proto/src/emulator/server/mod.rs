@@ -188,7 +188,6 @@ impl Server {
         server
     }
 
-    #[cfg(test)]
     pub(crate) fn profile_id(&self) -> Profile {
         self.profile
     }

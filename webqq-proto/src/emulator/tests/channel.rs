@@ -487,3 +487,25 @@ fn rotating_ptwebqq_forever_keeps_one_working_value() {
         .json();
     assert_eq!(r["retcode"], 0, "the newest ptwebqq works");
 }
+
+#[test]
+fn s2018_poll_answers_close_their_connection_like_the_2017_capture() {
+    for (profile, closes) in [
+        (Profile::S2018, true),
+        (Profile::S2016, false),
+        (Profile::W2013, false),
+    ] {
+        let mut h = Harness::new(profile);
+        let bot = h.login(10001);
+        let (conn, _) = h.poll(&bot);
+        h.emu.say(10002, Target::Buddy(10001), "x").unwrap();
+        h.drain();
+        let r = h.take_response(conn).unwrap();
+        assert_eq!(
+            r.header("connection"),
+            Some(if closes { "close" } else { "keep-alive" }),
+            "{profile:?}"
+        );
+        assert_eq!(h.closed.contains(&conn), closes, "{profile:?}");
+    }
+}
