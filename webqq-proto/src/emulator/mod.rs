@@ -74,7 +74,7 @@ pub enum Input {
         /// The new connection.
         conn: ConnId,
     },
-    /// Bytes arrived.
+    /// Bytes arrived (ignored for a connection not accepted or already closed).
     Data {
         /// On this connection.
         conn: ConnId,
