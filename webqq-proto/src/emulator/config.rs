@@ -66,3 +66,31 @@ impl EmulatorConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_file_needs_only_what_differs_from_the_defaults() {
+        let cfg: EmulatorConfig = serde_json::from_str(
+            r#"{"profile":"w2013","seed":5,"timing":{"poll_hold_ms":1000},"strictness":{"hash":true},
+                "faults":{"rules":[{"endpoint":"poll2","action":{"kind":"status","status":502}}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.profile, Profile::W2013);
+        assert_eq!(cfg.seed, 5);
+        assert_eq!(cfg.timing.poll_hold_ms, 1000);
+        assert_eq!(
+            cfg.timing.session_idle_ms,
+            Timing::default().session_idle_ms
+        );
+        assert!(cfg.strictness.hash && !cfg.strictness.referer);
+        assert_eq!(cfg.faults.rules[0].probability, 1.0);
+        assert_eq!(cfg.faults.rules[0].times, None);
+        assert!(cfg.world.accounts.is_empty());
+        let back: EmulatorConfig =
+            serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
+        assert_eq!(back, cfg);
+    }
+}

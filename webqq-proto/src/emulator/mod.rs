@@ -19,6 +19,30 @@
 //!   [`Emulator::qr_scan`], [`Emulator::qr_confirm`], [`Emulator::kick`],
 //!   [`Emulator::set_faults`] …) is also served as HTTP JSON under `/_emulator/` on every host.
 //!
+//! Driving it (what an adapter does, here without sockets):
+//!
+//! ```
+//! use std::time::Instant;
+//! use webqq_proto::emulator::{ConnId, Emulator, EmulatorConfig, Input, Output, Profile};
+//!
+//! let now = Instant::now();
+//! let mut emu = Emulator::new(EmulatorConfig::demo(Profile::S2018), now).unwrap();
+//! let conn = ConnId(1);
+//! emu.handle_input(now, Input::Accepted { conn });
+//! let request = "GET /cgi-bin/ver HTTP/1.1\r\nHost: ui.ptlogin2.qq.com\r\n\r\n";
+//! emu.handle_input(now, Input::Data { conn, bytes: request.into() });
+//! let mut written = Vec::new();
+//! let next_wakeup = loop {
+//!     match emu.poll_output() {
+//!         Output::Write { bytes, .. } => written.extend_from_slice(&bytes),
+//!         Output::Close { .. } | Output::Event(_) => {}
+//!         Output::Timeout(at) => break at, // call handle_input(at, Input::Time) then
+//!     }
+//! };
+//! assert!(String::from_utf8_lossy(&written).ends_with("ptuiV(201210240930);\r\n"));
+//! assert!(next_wakeup > now);
+//! ```
+//!
 //! Scheme C passwords (protocol §3.5.3): the real server decrypted an RSA layer with a private
 //! key nobody has. The emulator checks what it can: the QQ-TEA layer keyed by
 //! `md5(md5(password) + salt)`, the salt and the verify code inside; the RSA blob is only
