@@ -48,8 +48,9 @@ impl Server {
                 // delType 2 also removes me from their list (protocol §5.12, `lwqq` type.h).
                 let both = params.number("delType") == Some(2);
                 self.unfriend(me, q).then_some(())?;
-                if both {
-                    self.unfriend(q, me);
+                self.tell_buddylist(me, q, false, 0);
+                if both && self.unfriend(q, me) {
+                    self.tell_buddylist(q, me, false, 0);
                 }
                 Some(())
             }),
@@ -62,9 +63,13 @@ impl Server {
                     self.world.account(q)?;
                     let category = params.number("gid").unwrap_or(0) as u32;
                     let markname = params.get("mname").filter(|m| !m.is_empty());
-                    self.befriend(q, me, 0, None);
-                    if endpoint == Endpoint::AllowAndAdd2 {
-                        self.befriend(me, q, category, markname);
+                    if self.befriend(q, me, 0, None) {
+                        self.tell_buddylist(q, me, true, 0);
+                    }
+                    if endpoint == Endpoint::AllowAndAdd2
+                        && self.befriend(me, q, category, markname)
+                    {
+                        self.tell_buddylist(me, q, true, category);
                     }
                     Some(())
                 })
@@ -97,7 +102,11 @@ impl Server {
                 let number = self.sessions[&sid].ids.group_of_code(c)?;
                 let g = self.world.groups.iter_mut().find(|g| g.number == number)?;
                 g.members.retain(|m| m.qq != me);
+                let others: Vec<u64> = g.members.iter().map(|m| m.qq).collect();
                 self.world.reindex();
+                for other in others {
+                    self.tell_group_leave(other, number, me);
+                }
                 Some(())
             }),
             Endpoint::QuitDiscu => params.number("did").and_then(|d| {
@@ -136,22 +145,55 @@ impl Server {
         a.friends.len() != before
     }
 
-    /// Adds `friend` to `of`'s list unless already there.
-    fn befriend(&mut self, of: u64, friend: u64, category: u32, markname: Option<String>) {
+    /// Adds `friend` to `of`'s list unless already there; true when added.
+    fn befriend(&mut self, of: u64, friend: u64, category: u32, markname: Option<String>) -> bool {
         let Some(a) = self.account_mut(of) else {
-            return;
+            return false;
         };
         let category = if a.categories.iter().any(|c| c.index == category) {
             category
         } else {
             0
         };
-        if !a.friends.iter().any(|f| f.qq == friend) {
-            a.friends.push(Friend {
-                qq: friend,
-                category,
-                markname,
-            });
+        if a.friends.iter().any(|f| f.qq == friend) {
+            return false;
         }
+        a.friends.push(Friend {
+            qq: friend,
+            category,
+            markname,
+        });
+        true
+    }
+
+    /// `buddylist_change` to `of`'s live session (protocol §6.5, `lwqq`).
+    fn tell_buddylist(&mut self, of: u64, friend: u64, added: bool, category: u32) {
+        let Some(&sid) = self.live.get(&of) else {
+            return;
+        };
+        let s = self.sessions.get_mut(&sid).expect("live");
+        let uin = s.ids.uin(friend, &mut self.rng);
+        let value = if added {
+            json!({"added_friends": [{"uin": uin, "groupid": category}], "removed_friends": []})
+        } else {
+            json!({"added_friends": [], "removed_friends": [{"uin": uin}]})
+        };
+        self.queue_event(sid, "buddylist_change", value);
+    }
+
+    /// `sys_g_msg` `group_leave` (op_type 2: left) to `member`'s live session (capture #51).
+    fn tell_group_leave(&mut self, member: u64, group: u64, leaver: u64) {
+        let Some(&sid) = self.live.get(&member) else {
+            return;
+        };
+        let msg_id2 = self.rng.range(100_000, 999_999);
+        let s = self.sessions.get_mut(&sid).expect("live");
+        let value = json!({
+            "msg_id": s.take_msg_id(), "from_uin": s.ids.gid(group, &mut self.rng), "to_uin": member,
+            "msg_id2": msg_id2, "msg_type": 34, "reply_ip": super::deliver::REPLY_IP, "type": "group_leave",
+            "gcode": s.ids.code(group, &mut self.rng), "t_gcode": group, "op_type": 2,
+            "old_member": s.ids.uin(leaver, &mut self.rng), "t_old_member": "",
+        });
+        self.queue_event(sid, "sys_g_msg", value);
     }
 }

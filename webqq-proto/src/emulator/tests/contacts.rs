@@ -516,3 +516,81 @@ fn management_cgis_change_the_world() {
         "no longer a member"
     );
 }
+
+#[test]
+fn friendship_and_membership_changes_reach_the_other_sessions() {
+    let mut h = Harness::new(Profile::W2014);
+    let bot = h.login(10001);
+    let bot_jar = std::mem::take(&mut h.jar);
+    let alice = h.login(10002);
+    let alice_jar = std::mem::replace(&mut h.jar, bot_jar);
+    let (aconn, _) = {
+        let saved = std::mem::replace(&mut h.jar, alice_jar.clone());
+        let r = h.poll(&alice);
+        h.jar = saved;
+        r
+    };
+    // The bot deletes Alice on both sides: Alice hears buddylist_change.
+    let friends = h
+        .post_r(
+            "http://s.web2.qq.com/api/get_user_friends2",
+            &json!({"vfwebqq": bot.vfwebqq}),
+        )
+        .json();
+    let alice_uin = friends["result"]["info"][0]["uin"].as_u64().unwrap();
+    let r = h
+        .try_request(
+            "POST",
+            "http://s.web2.qq.com/api/delete_friend",
+            Some(&format!(
+                "tuin={alice_uin}&delType=2&vfwebqq={}",
+                bot.vfwebqq
+            )),
+        )
+        .1
+        .unwrap();
+    assert_eq!(r.json()["retcode"], 0);
+    let got = h.take_response(aconn).unwrap().json();
+    assert_eq!(got["result"][0]["poll_type"], "buddylist_change");
+    assert_eq!(
+        got["result"][0]["value"]["removed_friends"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // The bot leaves the group: Alice hears sys_g_msg group_leave (capture #51 shape).
+    let (aconn, _) = {
+        let saved = std::mem::replace(&mut h.jar, alice_jar.clone());
+        let r = h.poll(&alice);
+        h.jar = saved;
+        r
+    };
+    let groups = h
+        .post_r(
+            "http://s.web2.qq.com/api/get_group_name_list_mask2",
+            &json!({"vfwebqq": bot.vfwebqq}),
+        )
+        .json();
+    let code = groups["result"]["gnamelist"][0]["code"].as_u64().unwrap();
+    let r = format!(
+        "r={}",
+        form_urlencoded::byte_serialize(
+            json!({"gcode": code, "vfwebqq": bot.vfwebqq})
+                .to_string()
+                .as_bytes()
+        )
+        .collect::<String>()
+    );
+    assert_eq!(
+        h.try_request("POST", "http://s.web2.qq.com/api/quit_group2", Some(&r))
+            .1
+            .unwrap()
+            .json()["retcode"],
+        0
+    );
+    let got = h.take_response(aconn).unwrap().json();
+    let capture: Value = serde_json::from_str(r#"{"retcode":0,"result":[{"poll_type":"sys_g_msg","value":{"msg_id":51488,"from_uin":1528509098,"to_uin":1,"msg_id2":180256,"msg_type":34,"reply_ip":176882139,"type":"group_leave","gcode":2676780935,"t_gcode":249818602,"op_type":2,"old_member":574849996,"t_old_member":""}}]}"#).unwrap();
+    assert_same_shape(&got, &capture, "group_leave");
+    assert_eq!(got["result"][0]["value"]["t_gcode"], 200001);
+}
