@@ -56,6 +56,8 @@ pub enum Endpoint {
     GetC2cMsgSig2,
     GetGfaceSig2,
     QuitDiscu,
+    InputNotify2,
+    Shake2,
     // web.qq.com heartbeat (protocol §8.1)
     GetMsgTip,
     /// The control API; the string is the path after `/_emulator/`.
@@ -182,6 +184,8 @@ const ROUTES: &[Route] = &[
     (D, "/channel/get_c2cmsg_sig2", Endpoint::GetC2cMsgSig2),
     (D, "/channel/get_gface_sig2", Endpoint::GetGfaceSig2),
     (D, "/channel/quit_discu", Endpoint::QuitDiscu),
+    (D, "/channel/input_notify2", Endpoint::InputNotify2),
+    (D, "/channel/shake2", Endpoint::Shake2),
     (TIP, "/web2/get_msg_tip", Endpoint::GetMsgTip),
 ];
 

@@ -295,6 +295,7 @@ impl Server {
             E::GetRecentList2 => self.recent_list(req, params),
             E::GetDiscuInfo => self.discu_info(req, params),
             E::GetC2cMsgSig2 => self.c2c_sig(req, params),
+            E::InputNotify2 | E::Shake2 => self.nudge(endpoint, req, params),
             E::GetGfaceSig2 => self.gface_sig(req, params),
             E::GetMsgTip => Response::json(&json!({"retcode":0,"result":"ok"})),
             E::GetUserFriends2

@@ -194,6 +194,42 @@ impl Server {
         )
     }
 
+    /// `input_notify2` / `shake2` (protocol §9.6): the peer's session gets `input_notify` /
+    /// `shake_message` (capture #53). The replies were not captured: `{"retcode":0,"result":"ok"}`.
+    pub(super) fn nudge(&mut self, endpoint: Endpoint, req: &Request, params: &Params) -> Response {
+        let sid = match self.live_session(endpoint, req, params) {
+            Ok(sid) => sid,
+            Err(resp) => return resp,
+        };
+        let me = self.sessions[&sid].qq;
+        let Some(to) = params
+            .number("to_uin")
+            .and_then(|u| self.sessions[&sid].ids.qq_of(u))
+        else {
+            return self.error_reply(endpoint, 100001);
+        };
+        if let Some(&peer) = self.live.get(&to) {
+            let msg_id2 = self.rng.range(100_000, 999_999);
+            let s = self.sessions.get_mut(&peer).expect("live");
+            let from = s.ids.uin(me, &mut self.rng);
+            let msg_id = s.take_msg_id();
+            let (poll_type, value) = if endpoint == Endpoint::InputNotify2 {
+                // input_notify carries reply_ip 4294967295 (protocol §6.4).
+                (
+                    "input_notify",
+                    json!({"msg_id": msg_id, "from_uin": from, "to_uin": to, "msg_id2": msg_id2, "msg_type": 121, "reply_ip": 4_294_967_295_u64}),
+                )
+            } else {
+                (
+                    "shake_message",
+                    json!({"msg_id": msg_id, "from_uin": from, "to_uin": to, "msg_id2": msg_id2, "msg_type": 9, "reply_ip": REPLY_IP}),
+                )
+            };
+            self.queue_event(peer, poll_type, value);
+        }
+        super::ok(json!("ok"))
+    }
+
     /// `get_gface_sig2` (protocol §7.5; capture #41).
     pub(super) fn gface_sig(&mut self, req: &Request, params: &Params) -> Response {
         if let Err(resp) = self.live_session(Endpoint::GetGfaceSig2, req, params) {

@@ -509,3 +509,33 @@ fn s2018_poll_answers_close_their_connection_like_the_2017_capture() {
         assert_eq!(h.closed.contains(&conn), closes, "{profile:?}");
     }
 }
+
+#[test]
+fn typing_and_shakes_reach_the_peer_like_capture_53() {
+    let mut h = Harness::new(Profile::S2018);
+    let bot = h.login(10001);
+    let bot_jar = std::mem::take(&mut h.jar);
+    let alice = h.login(10002);
+    let alice_jar = std::mem::replace(&mut h.jar, bot_jar.clone());
+    let alice_uin = friend_uin(&mut h, &bot, "Alice");
+    for (path, poll_type, capture) in [
+        (
+            "input_notify2",
+            "input_notify",
+            r#"{"retcode":0,"result":[{"poll_type":"input_notify","value": {"msg_id":21940,"from_uin":3228283951,"to_uin":1,"msg_id2":3588813984,"msg_type":121,"reply_ip":4294967295} }]}"#,
+        ),
+        (
+            "shake2",
+            "shake_message",
+            r#"{"retcode":0,"result":[{"poll_type":"shake_message","value":{"msg_id":568,"from_uin":2822367047,"to_uin":2501542492,"msg_id2":405490,"msg_type":9,"reply_ip":176498151}}]}"#,
+        ),
+    ] {
+        h.jar = bot_jar.clone();
+        let r = h.get(&format!("http://d1.web2.qq.com/channel/{path}?clientid=53999199&to_uin={alice_uin}&t=1&psessionid={}", bot.psessionid));
+        assert_eq!(r.json(), json!({"retcode":0,"result":"ok"}));
+        h.jar = alice_jar.clone();
+        let got = h.poll(&alice).1.unwrap().json();
+        assert_eq!(got["result"][0]["poll_type"], poll_type);
+        assert_same_shape(&got, &serde_json::from_str(capture).unwrap(), path);
+    }
+}
