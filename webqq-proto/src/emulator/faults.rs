@@ -35,6 +35,14 @@ pub enum FaultAction {
     },
     /// /login succeeds but points at the aq.qq.com "account abnormal" page (protocol §3.6).
     Abnormal,
+    /// poll2 answers a `kick_message` and the session ends (protocol §6.5).
+    Kick {
+        /// The `reason` text.
+        #[serde(default)]
+        reason: String,
+    },
+    /// poll2 finds the session expired: 103 now and afterwards (protocol §8.2).
+    Expire,
     /// Close the connection when the request arrives, writing nothing (only on a connection
     /// that already carried a request: the stale keep-alive race).
     CloseOnArrival,

@@ -37,8 +37,18 @@ impl Server {
         let now = self.now;
         let s = self.sessions.get_mut(&sid).expect("live");
         s.last_active = now;
+        let qq = s.qq;
         let forced_code = match forced {
             Some(FaultAction::Retcode { retcode, .. }) => Some(retcode),
+            Some(FaultAction::Kick { reason }) => {
+                // The kick_message is this poll's answer; the session is over after it.
+                let _ = self.kick(qq, &reason);
+                return respond(self.batch_reply(sid));
+            }
+            Some(FaultAction::Expire) => {
+                self.end_session(sid, EndReason::Expired);
+                return respond(self.error_reply(Endpoint::Poll2, 103));
+            }
             _ => s.forced.pop_front(),
         };
         if let Some(code) = forced_code {

@@ -505,3 +505,30 @@ fn absurd_fault_values_are_clamped_not_panics() {
         "a NaN probability never fires"
     );
 }
+
+#[test]
+fn seeded_kick_and_expiry_on_poll() {
+    let mut h = Harness::new(Profile::S2016);
+    let l = h.login(10001);
+    h.emu.set_faults(faults(vec![FaultRule::once(
+        "poll2",
+        FaultAction::Kick {
+            reason: "elsewhere".into(),
+        },
+    )]));
+    let r = h.poll(&l).1.unwrap().json();
+    assert_eq!(r["result"][0]["poll_type"], "kick_message");
+    assert_eq!(h.poll(&l).1.unwrap().json()["retcode"], 103);
+    let l = h.login(10001);
+    h.emu
+        .set_faults(faults(vec![FaultRule::once("poll2", FaultAction::Expire)]));
+    assert_eq!(
+        h.poll(&l).1.unwrap().json(),
+        json!({"errmsg":"error","retcode":103})
+    );
+    assert!(h.events.contains(&Event::SessionEnded {
+        qq: 10001,
+        reason: "expired"
+    }));
+    assert_eq!(h.poll(&l).1.unwrap().json()["retcode"], 103);
+}
