@@ -149,3 +149,98 @@ fn run_json_is_a_pipe_for_a_bot() {
     let status = child.wait().unwrap();
     assert!(status.success());
 }
+
+/// POSTs JSON to the emulator's control API over a plain socket; returns the body.
+fn control(addr: std::net::SocketAddr, path: &str, body: &str) -> String {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST /_emulator/{path} HTTP/1.1\r\nHost: w.qq.com\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{out}");
+    body.to_string()
+}
+
+#[test]
+fn emulator_command_serves_https_with_its_ca_and_the_control_api() {
+    use webqq_proto::webqq::profile::ProfileId;
+    use webqq_proto::webqq::session::Event;
+    use webqq_smol::{Resolver, Session};
+
+    let dir = std::env::temp_dir().join(format!("webqq-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    let mut child = Command::new(WEBQQ)
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--profile", "s2018", "--ca-out"])
+        .arg(&ca)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut addr_after = |marker: &str| -> std::net::SocketAddr {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let rest = &line[line.find(marker).unwrap_or_else(|| panic!("{line}")) + marker.len()..];
+        rest.split(|c: char| c == ';' || c.is_whitespace())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let plain = addr_after("http://");
+    let secure = addr_after("https://");
+    let mut config = session_config(ProfileId::S2018, 0, None, plain)
+        .trust_ca_file(&ca)
+        .unwrap();
+    config.resolver = Resolver::emulator_tls(plain, secure);
+    let session = Session::start(config);
+    within(20, "QR login through the control API over TLS", async {
+        loop {
+            match session.next_event().await.unwrap() {
+                Event::QrCode { .. } => {
+                    let scan = control(plain, "qr/scan", "{}");
+                    assert!(scan.contains("\"ok\":true"), "{scan}");
+                    let confirm = control(plain, "qr/confirm", r#"{"qq":10001}"#);
+                    assert!(confirm.contains("\"ok\":true"), "{confirm}");
+                }
+                Event::Online { uin } => {
+                    assert_eq!(uin, BOT);
+                    break;
+                }
+                Event::Offline { reason } => panic!("{reason:?}"),
+                _ => {}
+            }
+        }
+        let said = control(
+            plain,
+            "say",
+            r#"{"from":10002,"to":{"buddy":10001},"text":"over TLS"}"#,
+        );
+        assert!(said.contains("\"ok\":true"), "{said}");
+        loop {
+            if let Event::Message(m) = session.next_event().await.unwrap() {
+                assert_eq!(m.message.plain_text(), "over TLS");
+                break;
+            }
+        }
+        // s2018 origins are all https and port 443 resolves only to the TLS listener: the
+        // login and polls above went through rustls, trusting the CA the command wrote.
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
