@@ -138,8 +138,10 @@ mod tests {
 
     #[test]
     fn group_message_uses_onebot_names() {
-        let mut names = Names::default();
-        names.me = 1;
+        let mut names = Names {
+            me: 1,
+            ..Names::default()
+        };
         names.groups.insert(7, "g".into());
         let m = IncomingMessage {
             chat: Chat::Group(7),

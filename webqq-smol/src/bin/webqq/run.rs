@@ -100,8 +100,10 @@ async fn run(args: RunArgs) -> Result<(), Error> {
             Next::Event(None) => return Err("the session stopped".into()),
             Next::Event(Some(e)) => {
                 let offline = matches!(e, Event::Offline { .. });
+                // The tokens to resume with are new after a login and after a rotation.
+                let save = matches!(e, Event::Online { .. } | Event::PtwebqqRotated);
                 ui.event(e).await;
-                if matches!(ui.names.me, me if me != 0) {
+                if save {
                     save_state(&session, args.state.as_deref()).await;
                 }
                 if offline {
@@ -386,10 +388,14 @@ impl Ui {
                 }
                 None => bad("params need `code`"),
             },
+            // Leaves the session alive on the server, to be resumed with --state.
             "quit" => {
-                let _ = self.session.with_client(|c, _| c.logout()).await;
                 println!("{}", json::reply(true, 0, Value::Null, &echo));
                 return false;
+            }
+            "logout" => {
+                let _ = self.session.with_client(|c, _| c.logout()).await;
+                json::reply(true, 0, Value::Null, &echo)
             }
             other => json::reply(
                 false,
