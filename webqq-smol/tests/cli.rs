@@ -68,7 +68,7 @@ fn bad_arguments_give_one_line_and_a_failure_code() {
 struct Lines(mpsc::Receiver<String>);
 
 impl Lines {
-    fn next_matching(&self, what: &str, pick: impl Fn(&Value) -> bool) -> Value {
+    fn next_matching(&self, what: &str, mut pick: impl FnMut(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -148,6 +148,75 @@ fn run_json_is_a_pipe_for_a_bot() {
     writeln!(stdin, r#"{{"action": "quit"}}"#).unwrap();
     let status = child.wait().unwrap();
     assert!(status.success());
+}
+
+/// Starts `webqq run --json` for the bot at `addr` with a state file; returns the child,
+/// its stdin and its stdout lines.
+fn run_json(
+    addr: std::net::SocketAddr,
+    state: &std::path::Path,
+) -> (std::process::Child, std::process::ChildStdin, Lines) {
+    let mut child = Command::new(WEBQQ)
+        .args([
+            "run",
+            "--json",
+            "--qq",
+            "10001",
+            "--password-stdin",
+            "--profile",
+            "s2015",
+        ])
+        .args(["--emulator", &addr.to_string(), "--state"])
+        .arg(state)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    writeln!(stdin, "password").unwrap();
+    (child, stdin, Lines(rx))
+}
+
+#[test]
+fn run_resumes_from_its_state_file_without_a_new_login() {
+    let (_host, addr) = emulator(emulator_config(Profile::S2015));
+    let state = std::env::temp_dir().join(format!("webqq-state-{}.json", std::process::id()));
+    let (mut child, mut stdin, lines) = run_json(addr, &state);
+    let steps = |lines: &Lines| {
+        let mut steps = Vec::new();
+        lines.next_matching("online event", |v| {
+            if v["event"] == "login_progress" {
+                steps.push(v["step"].as_str().unwrap_or("").to_string());
+            }
+            v["sub_type"] == "online"
+        });
+        steps
+    };
+    assert!(steps(&lines).contains(&"login".to_string()));
+    writeln!(stdin, r#"{{"action": "quit"}}"#).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(state.exists());
+
+    let (mut child, mut stdin, lines) = run_json(addr, &state);
+    let second = steps(&lines);
+    assert_eq!(
+        second.first().map(String::as_str),
+        Some("resume"),
+        "{second:?}"
+    );
+    assert!(!second.contains(&"login".to_string()), "{second:?}");
+    writeln!(stdin, r#"{{"action": "quit"}}"#).unwrap();
+    assert!(child.wait().unwrap().success());
+    std::fs::remove_file(&state).ok();
 }
 
 /// POSTs JSON to the emulator's control API over a plain socket; returns the body.

@@ -300,7 +300,7 @@ fn join<'a>(names: impl Iterator<Item = &'a String>) -> String {
     v.join(", ")
 }
 
-fn step_text(step: LoginStep) -> &'static str {
+pub fn step_text(step: LoginStep) -> &'static str {
     match step {
         LoginStep::LoginPage => "fetching the login page (ptlogin2)",
         LoginStep::Check => "checking the account: salt and whether a captcha is needed",

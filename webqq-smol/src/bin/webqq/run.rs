@@ -177,7 +177,9 @@ impl Ui {
             return;
         }
         match e {
-            Event::LoginProgress { step } => println!("{} {step:?}", cyan("login")),
+            Event::LoginProgress { step } => {
+                println!("{} {}", cyan("login"), crate::demo::step_text(step))
+            }
             Event::CaptchaRequired { image } => {
                 std::fs::write("webqq-captcha.jpg", &image).ok();
                 println!(
@@ -423,10 +425,20 @@ fn find_target(names: &Names, spec: &str) -> Option<Target> {
         Some((k, v)) => (Some(k), v),
         None => (None, spec),
     };
+    // An id or a whole name, else the one name starting with `key` (any case).
     let find = |m: &std::collections::HashMap<u64, String>| {
-        m.iter()
-            .find(|(id, n)| id.to_string() == key || n.eq_ignore_ascii_case(key))
-            .map(|(id, _)| *id)
+        let exact = m
+            .iter()
+            .find(|(id, n)| id.to_string() == key || n.eq_ignore_ascii_case(key));
+        if let Some((id, _)) = exact {
+            return Some(*id);
+        }
+        let key = key.to_lowercase();
+        let mut starts = m.iter().filter(|(_, n)| n.to_lowercase().starts_with(&key));
+        match (starts.next(), starts.next()) {
+            (Some((id, _)), None) => Some(*id),
+            _ => None,
+        }
     };
     let friend = || find(&names.friends).map(Target::Friend);
     let group = || find(&names.groups).map(Target::Group);
@@ -436,5 +448,34 @@ fn find_target(names: &Names, spec: &str) -> Option<Target> {
         Some("group" | "g") => group(),
         Some("discussion" | "d") => disc(),
         _ => friend().or_else(group).or_else(disc),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_by_id_whole_name_or_unique_prefix() {
+        let mut names = Names::default();
+        names.friends.insert(11, "Alice (work)".into());
+        names.friends.insert(12, "Bob".into());
+        names.friends.insert(13, "Bobby".into());
+        names.groups.insert(21, "Rustaceans".into());
+        names.discussions.insert(31, "lunch".into());
+        let cases = [
+            ("11", Some(Target::Friend(11))),
+            ("alice", Some(Target::Friend(11))),
+            ("bob", Some(Target::Friend(12))), // a whole name beats a longer one
+            ("bo", None),                      // ambiguous prefix
+            ("group:rust", Some(Target::Group(21))),
+            ("Rustaceans", Some(Target::Group(21))),
+            ("d:lunch", Some(Target::Discussion(31))),
+            ("friend:lunch", None),
+            ("nobody", None),
+        ];
+        for (spec, want) in cases {
+            assert_eq!(find_target(&names, spec), want, "{spec}");
+        }
     }
 }
