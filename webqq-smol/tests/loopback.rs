@@ -217,7 +217,10 @@ fn idle_close_after_one_second_with_gaps_around_it_loses_and_doubles_nothing() {
     within(40, "gapped traffic", async {
         login(&session, &host, BOT).await;
         let (friend, _, _) = targets(&session).await;
-        let gaps_ms = [900u64, 1000, 1100, 950, 1050, 1000];
+        // Around the 1 s idle close on both sides, but 20 ms or more away from it: a send
+        // written in the very microsecond the server closes is the stale keep-alive race,
+        // which may rightly end `Uncertain` (keepalive-race.md) and is the simulator's job.
+        let gaps_ms = [900u64, 980, 1100, 950, 1050, 1020];
         let mut seen = Vec::new();
         for (i, gap) in gaps_ms.iter().enumerate() {
             smol::Timer::after(Duration::from_millis(*gap)).await;
