@@ -365,3 +365,23 @@ fn expect_100_continue_and_head_requests() {
         "ptuiV(201210240930);\r\n"
     );
 }
+
+#[test]
+fn thousands_of_pipelined_requests_in_one_write_are_answered_in_order() {
+    let mut h = Harness::new(Profile::S2018);
+    let conn = h.open();
+    let one = b"GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n";
+    let n = crate::emulator::conn::MAX_BUFFERED_BYTES / one.len() - 1;
+    let wire: Vec<u8> = one.iter().copied().cycle().take(one.len() * n).collect();
+    h.feed(conn, &wire);
+    let mut answered = 0;
+    while let Some(r) = h.take_response(conn) {
+        assert_eq!(r.status, 404);
+        answered += 1;
+    }
+    assert_eq!(
+        answered, n,
+        "every pipelined request, none lost, no deep recursion"
+    );
+    assert!(h.closed.is_empty());
+}
