@@ -385,3 +385,52 @@ fn thousands_of_pipelined_requests_in_one_write_are_answered_in_order() {
     );
     assert!(h.closed.is_empty());
 }
+
+mod every_endpoint {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Any endpoint with any mix of real tokens, ids and garbage as parameters, under any
+        /// profile and strictness: an answer, never a panic.
+        #[test]
+        fn any_parameters_on_any_endpoint_are_answered(
+            profile in 0usize..5,
+            strict in any::<bool>(),
+            calls in proptest::collection::vec((any::<prop::sample::Index>(), proptest::collection::vec((0usize..12, 0usize..9), 0..6), any::<bool>()), 1..40),
+        ) {
+            let profile = Profile::ALL[profile];
+            let mut cfg = EmulatorConfig::demo(profile);
+            cfg.world.chatter_interval_ms = 0;
+            if strict {
+                cfg.strictness = crate::emulator::Strictness::strict(profile);
+            }
+            let mut h = Harness::with(cfg);
+            let l = h.login(10001);
+            let routes = crate::emulator::route::all_routes();
+            let names = ["psessionid", "vfwebqq", "ptwebqq", "clientid", "to", "group_uin", "did", "tuin", "gcode", "content", "msg_id", "newstatus"];
+            let values = [l.psessionid.clone(), l.vfwebqq.clone(), "".into(), "null".into(), "0".into(), "18446744073709551616".into(), "-1".into(), "[\"x\",[\"font\",{}]]".into(), "online".into()];
+            for (route, params, post) in calls {
+                let (host, path) = routes[route.index(routes.len())];
+                let mut map = serde_json::Map::new();
+                for (n, v) in &params {
+                    map.insert(names[*n].to_string(), Value::String(values[*v].clone()));
+                }
+                let url = format!("http://{host}{path}");
+                let answer = if post {
+                    h.start_poll(&url, &Value::Object(map)).1
+                } else {
+                    let q: String = form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(map.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())))
+                        .finish();
+                    h.try_request("GET", &format!("{url}?{q}"), None).1
+                };
+                // None: a held poll.
+                let Some(r) = answer else { continue };
+                prop_assert!(r.status >= 200 && r.status < 600);
+            }
+        }
+    }
+}
