@@ -40,19 +40,26 @@ impl Default for Limits {
 }
 
 /// Leniency switches for response syntax that RFC 9112 forbids or lets a recipient refuse.
-/// Each is off by default unless a real server needed it; its doc says which and why.
+/// All are off by default: no WebQQ server is recorded sending any of these forms (the one
+/// captured reply, protocol §1.3, is well-formed), and each one widens what an attacker on the
+/// path can smuggle past a strict reader. Turn one on only for a server known to need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Leniency {
     /// Unfold obs-fold (a field line continued on the next line starting with SP/HTAB),
-    /// replacing each fold with SP as RFC 9112 §5.2 tells a user agent to.
+    /// replacing each line break of the fold with SP as RFC 9112 §5.2 tells a user agent to.
+    /// Off: rejected like llhttp and hyper do; h11 and Go unfold.
     pub obs_fold: bool,
     /// Accept whitespace between a field name and its colon (RFC 9112 §5.1 forbids it).
+    /// Off: rejected like llhttp, h11 and hyper do.
     pub spaces_before_colon: bool,
-    /// Accept a bare LF as a line terminator in the head (RFC 9112 §2.2 MAY).
+    /// Accept a bare LF as a line terminator in the head and the trailer section
+    /// (RFC 9112 §2.2 MAY). Chunk-size lines and the CRLF after chunk data always need CRLF,
+    /// as in every parser surveyed. Off: llhttp's strict mode also refuses it.
     pub bare_lf: bool,
-    /// Accept several spaces between the parts of the status line.
+    /// Accept several spaces between the parts of the status line (Go accepts them).
     pub multiple_spaces_in_status_line: bool,
-    /// Skip empty lines (CRLF) before the status line (RFC 9112 §2.2 robustness).
+    /// Skip empty lines (CRLF or LF) before the status line (RFC 9112 §2.2 robustness; llhttp
+    /// and hyper skip them). They count towards the head-bytes limit.
     pub empty_lines_before_status: bool,
 }
 
