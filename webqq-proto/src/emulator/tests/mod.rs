@@ -7,6 +7,7 @@ mod faults;
 mod http_layer;
 mod login;
 mod scale;
+mod with_client;
 mod with_session;
 
 use std::collections::HashMap;
