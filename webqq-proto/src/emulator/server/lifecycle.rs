@@ -1,5 +1,6 @@
 //! The life of a web session (protocol §3.10, §8): finding it, login2 and relink, ids,
 //! expiry, ending and forgetting it.
+use super::WebLogin;
 use super::channel::STATUSES;
 use super::ids::Ids;
 use super::params::Params;
@@ -111,11 +112,14 @@ impl Server {
         if let Some(ps) = params.non_empty("psessionid") {
             return self.relink(&ps, &status);
         }
-        let Some(qq) = self.login_of(req, params) else {
+        let Some(login) = self
+            .login_of(req, params)
+            .and_then(|qq| self.logins.get(&qq).map(|l| (qq, l.clone())))
+        else {
             return self.error_reply(Endpoint::Login2, 103);
         };
         let clientid = params.get("clientid").unwrap_or_default();
-        let sid = self.create_session(qq, clientid, status);
+        let sid = self.create_session(login, clientid, status);
         let s = &self.sessions[&sid];
         // [S] the login2 vfwebqq is "wrong" (official comment, protocol §3.9): it is the one in
         // the psessionid, not necessarily the one getvfwebqq gave.
@@ -159,23 +163,29 @@ impl Server {
         self.login2_reply(sid, &vf)
     }
 
-    fn create_session(&mut self, qq: u64, clientid: String, status: String) -> u64 {
-        if let Some(&old) = self.live.get(&qq) {
+    fn create_session(
+        &mut self,
+        (qq, login): (u64, WebLogin),
+        clientid: String,
+        status: String,
+    ) -> u64 {
+        let replaced = self.live.get(&qq).copied();
+        if let Some(old) = replaced {
             self.end_session(old, EndReason::Replaced);
         }
-        // Keep at most the one replaced session of an account besides the new one.
+        // Keep only the session replaced now (its poll still answers 121, it may relink):
+        // however fast a client logs in again, an account has at most two sessions.
         let stale: Vec<u64> = self
             .by_account
             .get(&qq)
             .into_iter()
             .flatten()
-            .filter(|sid| !matches!(self.sessions[*sid].ended, Some((EndReason::Replaced, _))))
+            .filter(|sid| Some(**sid) != replaced)
             .copied()
             .collect();
         for sid in stale {
             self.forget_session(sid);
         }
-        let login = self.logins.get(&qq).cloned().expect("login_of found it");
         let login2_vf = self.rng.hex(80);
         let vfwebqq = if self.profile.is_webqq() {
             login2_vf.clone()

@@ -508,6 +508,11 @@ impl Server {
     }
 
     #[cfg(test)]
+    pub(crate) fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    #[cfg(test)]
     pub(crate) fn timer_count(&self) -> usize {
         self.timers.len()
     }
