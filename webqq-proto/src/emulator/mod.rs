@@ -532,7 +532,7 @@ impl Emulator {
     }
 
     fn on_time(&mut self, now: Instant) {
-        while let Some(timer) = self.timers.pop_due(now) {
+        while let Some((_, timer)) = self.timers.pop_due(now) {
             match timer {
                 ConnTimer::IdleClose { conn } => self.idle_timer_fired(conn, now),
                 ConnTimer::Flush { conn } => self.resume(conn),

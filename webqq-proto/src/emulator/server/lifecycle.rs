@@ -229,6 +229,7 @@ impl Server {
             next_msg_id: self.rng.range(1, 60000) as u16,
             held: None,
             tokens: Vec::new(),
+            timer_keys: Vec::new(),
             hold_timer: false,
             seen_msg_ids: HashSet::new(),
             seen_order: VecDeque::new(),
@@ -246,7 +247,7 @@ impl Server {
         self.live.insert(qq, sid);
         self.schedule_expiry(sid);
         let lifetime = now + ms(self.timing.session_lifetime_ms);
-        self.timers.insert(lifetime, ServerTimer::Expiry { sid });
+        self.session_timer(sid, lifetime, ServerTimer::Expiry { sid });
         self.events.push(Event::LoggedIn { qq });
         sid
     }
@@ -272,7 +273,7 @@ impl Server {
 
     fn schedule_expiry(&mut self, sid: u64) {
         let at = self.now + ms(self.timing.session_idle_ms);
-        self.timers.insert(at, ServerTimer::Expiry { sid });
+        self.session_timer(sid, at, ServerTimer::Expiry { sid });
     }
 
     /// Ends a session: its held poll is answered, its later requests refused.
@@ -302,7 +303,7 @@ impl Server {
             reason: reason.name(),
         });
         let at = now + ms(self.timing.tombstone_ms);
-        self.timers.insert(at, ServerTimer::Forget { sid });
+        self.session_timer(sid, at, ServerTimer::Forget { sid });
     }
 
     /// Removes an ended session and its tokens.
@@ -316,6 +317,9 @@ impl Server {
         let Some(s) = self.sessions.remove(&sid) else {
             return;
         };
+        for key in &s.timer_keys {
+            self.timers.remove(*key);
+        }
         for t in &s.tokens {
             if self.session_tokens.get(t) == Some(&sid) {
                 self.session_tokens.remove(t);
@@ -348,7 +352,7 @@ impl Server {
             } else {
                 s.last_active
             };
-            self.timers.insert(due + idle, ServerTimer::Expiry { sid });
+            self.session_timer(sid, due + idle, ServerTimer::Expiry { sid });
         }
     }
 }

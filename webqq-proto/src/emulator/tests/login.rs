@@ -534,6 +534,11 @@ fn logging_in_again_and_again_keeps_two_sessions_at_most() {
         "{}",
         h.emu.server.session_count()
     );
+    assert!(
+        h.emu.timer_count() <= 10,
+        "forgotten sessions leave no timers: {}",
+        h.emu.timer_count()
+    );
     // The newest works; the one before hears 121; older ones are gone (103).
     assert!(h.poll(&logins[19]).1.is_none());
     assert_eq!(h.poll(&logins[18]).1.unwrap().json()["retcode"], 121);
