@@ -279,3 +279,106 @@ fn the_client_solves_the_captcha_under_strict_w2014() {
             .any(|e| matches!(e, Event::CaptchaRequired { .. }))
     );
 }
+
+/// Many seeds of a chaotic server: every message a simulated user says reaches the client
+/// exactly once, and every send the client makes gets exactly one outcome.
+#[test]
+fn exactly_once_under_seeded_chaos() {
+    use crate::emulator::DeliveryFaults;
+    for seed in 0..15u64 {
+        let profile = Profile::ALL[(seed % 5) as usize];
+        let mut cfg = demo(profile);
+        cfg.seed = seed;
+        cfg.timing.idle_close_ms = Some(20 + seed * 10);
+        cfg.faults = Faults {
+            rules: vec![
+                FaultRule {
+                    endpoint: None,
+                    action: FaultAction::CloseOnArrival,
+                    probability: 0.1,
+                    times: Some(20),
+                },
+                FaultRule {
+                    endpoint: Some("poll2".into()),
+                    action: FaultAction::Status { status: 502 },
+                    probability: 0.2,
+                    times: Some(10),
+                },
+                FaultRule {
+                    endpoint: Some("poll2".into()),
+                    action: FaultAction::Status { status: 504 },
+                    probability: 0.1,
+                    times: Some(10),
+                },
+                FaultRule {
+                    endpoint: Some("poll2".into()),
+                    action: FaultAction::Delay { ms: 3_000 },
+                    probability: 0.2,
+                    times: Some(10),
+                },
+            ],
+            delivery: DeliveryFaults {
+                duplicate: 0.3,
+                reorder: 0.3,
+                seq_gap: 0.2,
+                unknown_poll_type: 0.1,
+            },
+        };
+        let mut net = Net::new(profile, cfg, password_for(profile));
+        net.run_until(&format!("seed {seed} contacts"), |e| {
+            matches!(e, Event::ContactsLoaded)
+        });
+        for i in 0..4 {
+            let target = if i % 2 == 0 {
+                Target::Buddy(10001)
+            } else {
+                Target::Group(200001)
+            };
+            net.emu.say(10002, target, &format!("s{seed}m{i}")).unwrap();
+        }
+        let alice = net
+            .client
+            .session()
+            .contacts()
+            .friends
+            .values()
+            .find(|f| f.nick == "Alice")
+            .map(|f| f.uin)
+            .unwrap();
+        let handles: Vec<_> = (0..3)
+            .map(|i| {
+                net.client
+                    .send(SendTarget::Friend(alice), Message::text(&format!("out{i}")))
+            })
+            .collect();
+        let want = |e: &Event, i: usize| matches!(e, Event::Message(m) if m.message.plain_text().trim() == format!("s{seed}m{i}"));
+        net.run_until(&format!("seed {seed}: all four"), |e| want(e, 3));
+        for _ in 0..2_000 {
+            net.round();
+        }
+        for i in 0..4 {
+            let n = net.events.iter().filter(|e| want(e, i)).count();
+            assert_eq!(
+                n, 1,
+                "seed {seed} ({profile:?}): message {i} arrived {n} times"
+            );
+        }
+        for h in handles {
+            let outcomes = net
+                .events
+                .iter()
+                .filter(|e| match e {
+                    Event::Sent { handle } => *handle == h,
+                    Event::SendFailed { handle, .. } | Event::Uncertain { handle, .. } => {
+                        *handle == h
+                    }
+                    _ => false,
+                })
+                .count();
+            assert_eq!(
+                outcomes, 1,
+                "seed {seed} ({profile:?}): send {h:?} had {outcomes} outcomes"
+            );
+        }
+    }
+}
