@@ -8,6 +8,7 @@
 //! - [`http1::codec`]: HTTP/1.1 request encoding and incremental response decoding.
 //! - [`http1::Agent`]: the request engine (pool, safe retries, deadlines, cookies).
 //! - [`webqq`]: the WebQQ session (hashes, password schemes, decoders, the session machine).
+//! - `emulator` (feature `emulator`): the WebQQ servers as a sans-IO state machine.
 //! - [`Client`]: the session and the engine behind one `handle_input` / `poll_output` pair;
 //!   adapters drive only this.
 //!
@@ -73,3 +74,6 @@ pub use client::{Client, ClientConfig, ClientState};
 pub mod client;
 pub mod http1;
 pub mod webqq;
+
+#[cfg(feature = "emulator")]
+pub mod emulator;
