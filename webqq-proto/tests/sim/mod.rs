@@ -312,20 +312,39 @@ impl<S: Server> Sim<S> {
         panic!("the server never returned Timeout");
     }
 
+    /// The client process dies and `client` starts in its place: the server sees every
+    /// old connection end, and nothing in flight reaches the new client.
+    pub fn replace_client(&mut self, client: Client) {
+        for conn in self.net.forget_all() {
+            self.log(|| format!("server ← Eof({conn}) (client process ended)"));
+            self.server.eof(self.now, conn.0);
+        }
+        self.queue.retain(|_, due| matches!(due, Due::Action(_)));
+        self.client = client;
+    }
+
     /// Events so far that match `f`.
     pub fn count(&self, f: impl Fn(&Event) -> bool) -> usize {
         self.events.iter().filter(|(_, e)| f(e)).count()
     }
 }
 
-/// The first line of an HTTP message (or a byte count), for the trace.
+/// The first line of an HTTP message and the start of its body, for the trace.
 fn show(bytes: &[u8]) -> String {
     let end = bytes
         .iter()
         .position(|&b| b == b'\r' || b == b'\n')
         .unwrap_or(bytes.len())
         .min(120);
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
+    let mut out = String::from_utf8_lossy(&bytes[..end]).into_owned();
+    if let Some(body) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+        let body = &bytes[body + 4..];
+        if !body.is_empty() {
+            out.push_str(" | ");
+            out.push_str(&String::from_utf8_lossy(&body[..body.len().min(160)]));
+        }
+    }
+    out
 }
 
 /// Seeds to run: `SIM_SEED=S` one, else `SIM_SEEDS=N` (default `default`) from 0.

@@ -161,6 +161,19 @@ impl Net {
         self.links.remove(&conn);
     }
 
+    /// Every connection, forgotten at once (the client process died): returns those the
+    /// server still had open.
+    pub fn forget_all(&mut self) -> Vec<ConnId> {
+        let mut open: Vec<ConnId> = self
+            .links
+            .drain()
+            .filter(|(_, l)| l.server_open)
+            .map(|(c, _)| c)
+            .collect();
+        open.sort();
+        open
+    }
+
     /// Counts bytes that reached the client.
     pub fn delivered_to_client(&mut self, conn: ConnId, n: usize) {
         if let Some(l) = self.links.get_mut(&conn) {
