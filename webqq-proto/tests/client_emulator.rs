@@ -7,7 +7,6 @@ mod sim;
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use webqq_proto::emulator::{self, Emulator, EmulatorConfig, Profile, Target as EmuTarget, World};
 use webqq_proto::webqq::content::Message;
 use webqq_proto::webqq::password::PasswordMd5;
@@ -15,56 +14,9 @@ use webqq_proto::webqq::request::{SessionVia, Target};
 use webqq_proto::webqq::session::{Chat, Event, SessionConfig};
 use webqq_proto::{Client, ClientConfig};
 
+use sim::Sim;
+use sim::emu::{BOT, EmuServer};
 use sim::net::NetFaults;
-use sim::{Server, ServerOut, Sim};
-
-/// The bot's account in the demo world.
-const BOT: u64 = 10001;
-
-/// The emulator as a simulation server side; the "phone" confirms QR codes as they are
-/// shown, and the captcha answers are kept for the "user".
-struct EmuServer {
-    emu: Emulator,
-    captcha: Option<String>,
-}
-
-impl Server for EmuServer {
-    fn accepted(&mut self, now: Instant, conn: u64) {
-        let conn = emulator::ConnId(conn);
-        self.emu
-            .handle_input(now, emulator::Input::Accepted { conn });
-    }
-    fn data(&mut self, now: Instant, conn: u64, bytes: &[u8]) {
-        let conn = emulator::ConnId(conn);
-        let bytes = Bytes::copy_from_slice(bytes);
-        self.emu
-            .handle_input(now, emulator::Input::Data { conn, bytes });
-    }
-    fn eof(&mut self, now: Instant, conn: u64) {
-        let conn = emulator::ConnId(conn);
-        self.emu.handle_input(now, emulator::Input::Eof { conn });
-    }
-    fn time(&mut self, now: Instant) {
-        self.emu.handle_input(now, emulator::Input::Time);
-    }
-    fn poll(&mut self) -> ServerOut {
-        loop {
-            match self.emu.poll_output() {
-                emulator::Output::Write { conn, bytes } => return ServerOut::Write(conn.0, bytes),
-                emulator::Output::Close { conn } => return ServerOut::Close(conn.0),
-                emulator::Output::Timeout(at) => return ServerOut::Timeout(at),
-                emulator::Output::Event(emulator::Event::QrShown { qrsig }) => {
-                    self.emu.qr_scan(Some(&qrsig)).unwrap();
-                    self.emu.qr_confirm(Some(&qrsig), BOT).unwrap();
-                }
-                emulator::Output::Event(emulator::Event::CaptchaIssued { answer, .. }) => {
-                    self.captcha = Some(answer);
-                }
-                emulator::Output::Event(_) => {}
-            }
-        }
-    }
-}
 
 fn system(profile: Profile, password: bool, world: World) -> Sim<EmuServer> {
     let t0 = Instant::now();
@@ -72,10 +24,7 @@ fn system(profile: Profile, password: bool, world: World) -> Sim<EmuServer> {
         world,
         ..EmulatorConfig::demo(profile)
     };
-    let server = EmuServer {
-        emu: Emulator::new(config, t0).unwrap(),
-        captcha: None,
-    };
+    let server = EmuServer::new(Emulator::new(config, t0).unwrap());
     let mut cfg = SessionConfig::new(profile.into(), BOT);
     cfg.password = password.then(|| PasswordMd5::from_password("password"));
     cfg.seed = 11;

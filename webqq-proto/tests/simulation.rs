@@ -19,7 +19,21 @@ fn simulation_seeds() {
     let mut failures = Vec::new();
     for &seed in &seeds {
         let scenario = generate(seed);
-        match run(&scenario, replay) {
+        // A panic (in the client, or a livelock caught by the harness) is a failure of
+        // this seed like any other: it is reported with the seed.
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&scenario, replay)))
+                .unwrap_or_else(|p| {
+                    let what = p
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    Err(format!(
+                        "seed {seed}: panicked: {what}\nscenario: {scenario:?}"
+                    ))
+                });
+        match outcome {
             Ok(report) => {
                 for (k, v) in report.tally.0 {
                     total.add(k, v);

@@ -11,6 +11,10 @@
 //! A run records a readable trace of every input and output when asked (`SIM_SEED=S`).
 #![allow(dead_code)]
 
+#[cfg(feature = "emulator")]
+pub mod emu;
+#[cfg(feature = "emulator")]
+pub mod emu_scenario;
 pub mod mini;
 pub mod net;
 pub mod scenario;
@@ -156,7 +160,19 @@ impl<S: Server> Sim<S> {
         let end = self.t0 + limit;
         loop {
             self.steps += 1;
-            assert!(self.steps < MAX_STEPS, "livelock: {} steps", self.steps);
+            if self.steps >= MAX_STEPS {
+                let trace = self
+                    .trace
+                    .as_deref()
+                    .unwrap_or("(replay with SIM_SEED for a trace)");
+                let tail: Vec<&str> = trace.lines().rev().take(60).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "livelock: {} steps; the trace ends:\n{}",
+                    self.steps,
+                    tail.join("\n")
+                );
+            }
             let client_at = self.drain_client();
             let server_at = self.drain_server();
             if done(self) {
@@ -171,11 +187,11 @@ impl<S: Server> Sim<S> {
             if next > end {
                 return false;
             }
-            if next > self.now {
-                self.now = next;
-                self.client.handle_input(Input::Time(self.now));
-                self.server.time(self.now);
-            }
+            // Time is fed even when it did not move: a side whose deadline is now needs it
+            // to act (the harness must not be the one that livelocks).
+            self.now = self.now.max(next);
+            self.client.handle_input(Input::Time(self.now));
+            self.server.time(self.now);
             while let Some(entry) = self.queue.first_entry() {
                 if entry.key().0 > self.now {
                     break;
