@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets (fuzz/corpus/<target>/seed-*) from the real
+server captures (webqq-captures.md, the shared golden fixtures) and the test vectors of
+webqq-proto's unit tests.
+
+    python3 fuzz/seeds.py [path/to/webqq-captures.md]
+
+`response_decoder`'s seeds are hand-made and left alone. The session scripts follow the
+byte format documented in fuzz_targets/session.rs.
+"""
+import json
+import os
+import re
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CAPTURES = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/webqq-captures.md"
+
+
+def capture_blocks():
+    """Section number -> the lines of its code blocks."""
+    text = open(CAPTURES, encoding="utf-8").read()
+    sections = {}
+    for m in re.finditer(r"^## (\d+)\. .*?(?=^## |\Z)", text, re.S | re.M):
+        lines = []
+        for block in re.findall(r"```\n(.*?)```", m.group(0), re.S):
+            lines.extend(block.splitlines())
+        sections[int(m.group(1))] = lines
+    return sections
+
+
+CAP = capture_blocks()
+
+
+def lines(n, prefix=""):
+    return [l for l in CAP[n] if l.strip() and l.lstrip().startswith(prefix)]
+
+
+def block(n):
+    return "\n".join(CAP[n]) + "\n"
+
+
+def unmask(s):
+    """The authors masked some numbers with x; the unmasked variant is valid JSON."""
+    return re.sub(r"(?<=:)\d*x+\d*", "123456789", s)
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+for target in ["poll2_decoder", "ptui_parsers", "content_codec", "json_models", "session"]:
+    d = os.path.join(HERE, "corpus", target)
+    if os.path.isdir(d):
+        for f in os.listdir(d):
+            if f.startswith("seed-"):
+                os.remove(os.path.join(d, f))
+
+# ---- poll2_decoder: captures §45–§59 (poll), §23 and §63 (send and other replies) -------
+POLLS = []
+for n in (45, 47, 49, 51, 53):
+    for l in lines(n, "{"):
+        POLLS.append((n, l))
+        if unmask(l) != l:
+            POLLS.append((n, unmask(l)))
+for i, (n, l) in enumerate(POLLS):
+    write("poll2_decoder", f"cap{n}-{i}", l)
+for n in (55, 57):
+    for i, l in enumerate(lines(n, "{")):
+        write("poll2_decoder", f"cap{n}-{i}", l)
+write("poll2_decoder", "cap59", "{'retcode': 0, 'retmsg': 'ok', 'errmsg': 'error'}")
+write("poll2_decoder", "cap59-json", '{"retcode":0,"retmsg":"ok","errmsg":"error"}')
+write("poll2_decoder", "cap23", block(23))
+for i, part in enumerate(json.loads(block(23))):
+    write("poll2_decoder", f"cap23-{i}", json.dumps(part))
+write("poll2_decoder", "cap63", lines(63, "[")[0].split("]", 1)[1])
+write("poll2_decoder", "cap63-unmasked", unmask(lines(63, "[")[0].split("]", 1)[1]))
+# Test vectors (poll.rs, send_reply.rs).
+for i, body in enumerate([
+    '{"retcode":0,"result":"ok"}',
+    '{"retcode":116,"p":"2c0d8375e6c09f2af3ce60c6e081bdf4db271a14d0d85060"}',
+    '{"retcode":120}',
+    '{"retcode":1202}',
+    '{"retcode":100012,"errmsg":"error","retmsg":"cmd[qconnect.0], errmsg[RecvTimeout]"}',
+    '<html><body>504 Gateway Time-out</body></html>',
+    '{"errCode":0,"msg":"send ok"}',
+    '{"errCode":3,"errMsg":"ERROR"}',
+    '{"retcode":100100,"result":"ok"}',
+    '{"retcode":"103"}',
+    '{"retcode":0,"result":[{"poll_type":"buddies_status_change","value":{"uin":1,"status":"busy","client_type":1}},'
+    '{"poll_type":"kick_message","value":{"msg_id":1,"from_uin":10000,"to_uin":2,"reason":"elsewhere","show_reason":1}},'
+    '{"poll_type":"discu_message","value":{"msg_id":3,"from_uin":10000,"did":77,"send_uin":5,"seq":9,"time":5,"content":[["font",{}],"hi"]}},'
+    '{"poll_type":"group_web_message","value":{"from_uin":8,"send_uin":9,"xml":"<d/>"}},'
+    '{"poll_type":"buddylist_change","value":{"added_friends":[{"uin":4,"groupid":1}],"removed_friends":[{"uin":5}]}},'
+    '{"poll_type":"av_request","value":{"x":1}},{"no_type":1}]}',
+    '{"retcode":0,"result":[{"poll_type":"message","value":{"msg_id":3,"from_uin":1,"time":30,"content":[]}},'
+    '{"poll_type":"message","value":{"msg_id":1,"from_uin":1,"time":10,"content":[]}}]}',
+]):
+    write("poll2_decoder", f"vector-{i}", body)
+
+# ---- ptui_parsers: captures §1–§15, plus the pt4_auth and login page vectors -----------
+PTUI = []
+for n in (1, 3, 5, 7, 9, 11, 13):
+    for l in lines(n, "ptui"):
+        PTUI.append((n, l.split(" `")[0]))
+for i, (n, l) in enumerate(PTUI):
+    write("ptui_parsers", f"cap{n}-{i}", l)
+# §15 reassembled as its note says: the tokens joined, the \x escapes as UTF-8 bytes.
+tokens = eval(lines(15, "[")[0])  # a Python list literal, as logged
+write("ptui_parsers", "cap15", "".join(
+    t if i in (0, len(tokens) - 1) or t.strip() in (",", "") else f"'{t}'"
+    for i, t in enumerate(tokens)).encode("latin-1"))
+write("ptui_parsers", "cap15-tokens", lines(15, "[")[0])
+write("ptui_parsers", "checkvc-5-fields",
+      r"ptui_checkVC('0','!ZDP','\x96\x00\xb9\xd6\xcf\x87\xae\xf4','34bfca26f1d14b3ab7f93c0deeb782dfc5e723bc055952acf969ebf7d1c4','1');")
+write("ptui_parsers", "checkvc-5-captcha",
+      r"ptui_checkVC('1','bk9gaJlbRSmYU-nOXKxvPaAxjzPHr99tjldA-NhvvyRe2YxlAt94yA**','\x00\x00\x00\x00\x95\x1a\x82\x5c','','0');")
+write("ptui_parsers", "ptuicb-escapes", "ptuiCB('0','a\\'b','\\x00\\xa5', 'x\\u4F60');\r\n")
+write("ptui_parsers", "qr-waiting", "ptuiCB('66','0','','0','二维码未失效。', '');")
+write("ptui_parsers", "qr-scanned", "ptuiCB('67','0','','0','二维码认证中。', '');")
+write("ptui_parsers", "qr-expired", "ptuiCB('65','0','','0','二维码已失效。', '');")
+write("ptui_parsers", "abnormal", "ptuiCB('0','0','http://aq.qq.com/cn2/abnormal','0','x', 'n');")
+write("ptui_parsers", "pt4-auth",
+      "ptui_qlogin_CB('0', 'https://ptlogin4.web2.qq.com/check_sig?pttype=2&uin=1&service=jump', '')")
+write("ptui_parsers", "login-sig",
+      '<script>var g_pt_version="10040", g_login_sig=encodeURIComponent("abc*DEF-1");</script>')
+write("ptui_parsers", "cap17", lines(17, "ptuiV")[0].replace("\\r\\n", "\r\n"))
+
+# ---- content_codec: mode 0 = received content arrays, mode 1 = text to send ------------
+i = 0
+for n, l in POLLS + [(61, None)]:
+    if l is None:
+        continue
+    try:
+        v = json.loads(l)
+    except ValueError:
+        continue
+    for item in v.get("result", []):
+        c = item.get("value", {}).get("content")
+        if c is not None:
+            write("content_codec", f"recv-cap{n}-{i}", b"\0" + json.dumps(c, ensure_ascii=False).encode())
+            i += 1
+for j, l in enumerate(lines(61, "r:")):
+    sent = json.loads(json.loads(l[2:])["content"])
+    write("content_codec", f"recv-cap61-{j}", b"\0" + json.dumps(sent, ensure_ascii=False).encode())
+write("content_codec", "recv-garbage-cap",
+      b"\0" + json.dumps([["font", {"size": 10}], " \u0000\n\u0000\u0000\u0000\u0000\u0002\u5B8B\u4F53\r"]).encode())
+write("content_codec", "recv-unknowns", b'\0[["font",{}],["video",1],42,["face","x"],"ok\\r"]')
+for j, text in enumerate([
+    "hello",
+    "a[微笑]b[不是表情][OK][",
+    "[微笑]",
+    "",
+    "line one\r\nline two ",
+    "a" * 650 + " " + "b" * 300,
+    "a" * 100 + " " + "你" * 400,
+    "字" * 500,
+    "群消息发送测试[呲牙]",
+    "123[撇嘴]456[惊讶]",
+]):
+    write("content_codec", f"send-{j}", b"\1" + text.encode())
+
+# ---- json_models: byte 0 picks the model (order of json_models.rs) ------------------------
+MODELS = []
+vf = json.loads(block(23))[0]
+MODELS.append((0, "cap23", json.dumps(vf)))
+MODELS.append((0, "vector", '{"retcode":0,"result":{"vfwebqq":"aca0a384c4031c5f575c4febc2d8ab13"}}'))
+for j, l in enumerate(lines(19, "{")):
+    MODELS.append((1, f"cap19-{j}", l))
+MODELS.append((1, "cap21", block(21)))
+MODELS.append((2, "cap25", '{"retcode":0,"result":' + block(25) + "}"))
+MODELS.append((2, "cap33", lines(33, "{")[0]))
+MODELS.append((3, "cap27", block(27)))
+MODELS.append((4, "cap31", block(31)))
+MODELS.append((4, "cap31-comma", block(31).replace('"city":"......"}\n  {', '"city":"......"},\n  {')))
+MODELS.append((5, "vector", '{"retcode":0,"result":{"dnamelist":[{"name":"good day","did":2006892653}]}}'))
+MODELS.append((6, "cap35", lines(35, "{")[0]))
+MODELS.append((7, "vector", '{"retcode":0,"result":[{"uin":1100872453,"status":"online","client_type":21}]}'))
+MODELS.append((8, "vector", '{"retcode":0,"result":{"uin":123,"account":123,"nick":"me &amp; &#x4F60;","face":522,"lnick":"","birthday":{"year":1990}}}'))
+MODELS.append((8, "cap37", CAP[37][0]))
+MODELS.append((9, "vector", '{"retcode":0,"result":{"uiuin":"","account":2489288370,"uin":10077914}}'))
+MODELS.append((10, "vector", '{"retcode":0,"result":{"type":10,"value":"c4e6ad4d7e3d29b4","flags":{"text":1,"pic":1}}}'))
+MODELS.append((10, "cap63", lines(63, "{")[-1]))
+for m, name, body in MODELS:
+    write("json_models", f"m{m}-{name}", bytes([m]) + body.encode())
+
+# ---- session: scripts (see fuzz_targets/session.rs) ----------------------------------------
+TAGS = ["LoginPage", "Check", "Captcha", "Login", "CheckSig", "QrShow", "QrLogin", "GetVfwebqq",
+        "Login2", "Relink", "Friends", "Groups", "Discussions", "SelfInfo", "OnlineBuddies",
+        "RecentList", "GroupMembers", "DiscussionMembers", "FriendUin2", "Poll", "Send",
+        "C2cSig", "Heartbeat", "Logout", "Pt4Auth"]
+STATUS = {200: 0, 302: 4, 304: 6, 404: 7, 500: 8, 502: 9, 503: 10, 504: 11}
+COOKIE = {"ptwebqq": 1, "qrsig": 2, "uin": 4, "skey": 8, "p_skey": 16, "supertoken": 32}
+
+
+class Script:
+    def __init__(self, profile, password, seed=3):
+        self.b = bytearray([profile, (seed << 1) | int(password)])
+
+    def reply(self, tag, body, status=200, cookies=()):
+        body = body.encode() if isinstance(body, str) else body
+        mask = sum(COOKIE[c] for c in cookies)
+        self.b += bytes([0, TAGS.index(tag), STATUS[status], mask]) + struct.pack("<H", len(body)) + body
+        return self
+
+    def error(self, tag, kind):
+        self.b += bytes([1, TAGS.index(tag), kind])
+        return self
+
+    def wait(self, quarter_seconds):
+        self.b += bytes([2, quarter_seconds])
+        return self
+
+    def next_timer(self):
+        self.b += bytes([3])
+        return self
+
+    def send(self, target, text):
+        t = text.encode()
+        t += b" " * (-len(t) % 8)
+        self.b += bytes([4, target, len(t) // 8]) + t
+        return self
+
+    def logout(self):
+        self.b += bytes([7])
+        return self
+
+
+FRIENDS = '{"retcode":0,"result":{"friends":[{"uin":11,"categories":0}],"info":[{"uin":11,"nick":"eleven"}],"marknames":[],"categories":[]}}'
+GROUPS = lines(27, "{")  # the capture's first line only opens it; use the whole block
+GROUPS = '{"retcode":0,"result":{"gnamelist":[{"gid":500,"code":600,"name":"grp"}],"gmasklist":[],"gmarklist":[]}}'
+DISCUS = '{"retcode":0,"result":{"dnamelist":[{"did":700,"name":"talk"}]}}'
+SELF = '{"retcode":0,"result":{"uin":123456789,"account":123456789,"nick":"me","face":522}}'
+ONLINE = '{"retcode":0,"result":[{"uin":11,"status":"online","client_type":1}]}'
+LOGIN2 = lines(19, "{")[0]
+# Captures §13 with the author's masks (`<qq>`, `<隐藏>`) filled in: the session checks the URL.
+LOGIN_OK = (lines(13, "ptui")[0].replace("<qq>", "123456789").replace("<隐藏>", "858faebe7a504ee4")
+            .replace("<昵称>", "me"))
+
+
+def contacts(s):
+    return (s.reply("Friends", FRIENDS).reply("Groups", GROUPS).reply("Discussions", DISCUS)
+            .reply("SelfInfo", SELF).reply("OnlineBuddies", ONLINE)
+            .reply("RecentList", '{"retcode":0,"result":[]}'))
+
+
+def polls(s, bodies):
+    for b in bodies:
+        s.reply("Poll", b).next_timer()
+    return s
+
+
+def w2014_online(seed=3):
+    s = Script(1, True, seed)
+    s.reply("LoginPage", '<script>var g_login_sig=encodeURIComponent("SIG1");</script>')
+    s.reply("Check", lines(5, "ptui")[0])
+    s.reply("Login", LOGIN_OK, cookies=("ptwebqq", "skey", "uin"))
+    s.reply("CheckSig", "", status=302, cookies=("p_skey",))
+    s.reply("Login2", LOGIN2)
+    return contacts(s)
+
+
+def s2018_online(seed=5):
+    s = Script(4, False, seed)
+    s.reply("QrShow", b"\x89PNG", cookies=("qrsig",))
+    s.next_timer().reply("QrLogin", "ptuiCB('66','0','','0','二维码未失效。', '');")
+    s.next_timer().reply("QrLogin", "ptuiCB('67','0','','0','二维码认证中。', '');")
+    s.next_timer().reply("QrLogin", open(os.path.join(HERE, "corpus/ptui_parsers/seed-cap15"), "rb").read())
+    s.reply("CheckSig", "", status=302, cookies=("ptwebqq", "uin"))
+    s.reply("GetVfwebqq", json.dumps({"retcode": 0, "result": {"vfwebqq": vf["result"]["vfwebqq"]}}))
+    s.reply("Login2", lines(19, "{")[1])
+    return contacts(s)
+
+
+caps = [l for _, l in POLLS]
+write("session", "w2014-polls", polls(w2014_online(), caps).b)
+write("session", "w2014-poll-errors", polls(w2014_online(), lines(55, "{") + lines(57, "{")).b)
+s = w2014_online()
+s.send(0, "hello").reply("Send", '{"retcode":0,"result":"ok"}')
+s.wait(4).send(1, "群消息发送测试[呲牙]").reply("Send", '{"errmsg":"error!!!","retcode":1202}')
+s.reply("Poll", caps[0]).wait(4).send(3, "hi").reply("C2cSig", '{"retcode":0,"result":{"type":10,"value":"c4e6"}}')
+s.reply("Send", '{"retcode":108}').reply("Poll", '{"retcode":121,"t":"0"}')
+s.reply("Relink", LOGIN2).send(2, "字" * 300).reply("Send", '{"retcode":0,"result":"ok"}')
+s.wait(4).reply("Send", '{"retcode":100100,"result":"ok"}').error("Poll", 4).logout()
+write("session", "w2014-sends", s.b)
+s = w2014_online()
+s.send(0, "a").error("Send", 1).next_timer().error("Send", 6).send(0, "b").reply("Poll", '{"retcode":116,"p":"2c0d8375e6c09f2af3ce60c6e081bdf4db271a14d0d85060"}')
+s.reply("Send", '{"retcode":100001}', status=502).reply("Poll", '{"retcode":103,"errmsg":""}')
+write("session", "w2014-faults", s.b)
+s = Script(1, True)
+s.reply("LoginPage", "<html>no sig since 2015-04</html>").reply("Check", lines(3, "ptui")[0])
+s.reply("Captcha", b"\xff\xd8JPEG")
+s.b += bytes([5, 0])  # submit the captcha
+s.reply("Login", lines(9, "ptui")[0])
+s.reply("Check", lines(1, "ptui")[1]).reply("Login", lines(7, "ptui")[0])
+write("session", "w2013-captcha", s.b)
+write("session", "s2018-polls", polls(s2018_online(), caps + ['{"retcode":0,"retmsg":"ok","errmsg":"error"}']).b)
+s = s2018_online()
+s.send(2, "hello [微笑]").reply("Send", '{"errCode":0,"msg":"send ok"}').reply("Poll", "", status=504)
+s.reply("Poll", '{"retcode":100012}').wait(200).reply("Poll", lines(57, "{")[0])
+write("session", "s2018-send-relogin", s.b)
+s = Script(2, True)
+s.reply("LoginPage", "").reply("Check", r"ptui_checkVC('0','!ZDP','\x96\x00\xb9\xd6\xcf\x87\xae\xf4','34bfca26f1d14b3ab7f93c0deeb782dfc5e723bc055952acf969ebf7d1c4','1');")
+s.reply("Login", LOGIN_OK, cookies=("ptwebqq",)).reply("CheckSig", "", status=302)
+s.reply("GetVfwebqq", json.dumps(vf)).next_timer().reply("GetVfwebqq", json.dumps({"retcode": 0, "result": vf["result"]}))
+s.reply("Login2", LOGIN2)
+write("session", "s2015-password", contacts(s).b)
+print("seeds written under", os.path.join(HERE, "corpus"))
