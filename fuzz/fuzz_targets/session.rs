@@ -299,7 +299,7 @@ impl Driver {
             }
             // Captcha answers.
             5 => {
-                if input.byte() % 2 == 0 {
+                if input.byte() & 1 == 0 {
                     self.session.submit_captcha(" abcd ", self.now);
                 } else {
                     self.session.refresh_captcha(self.now);
