@@ -1,0 +1,426 @@
+//! The request engine (the seed's `HTTPStream`): [`Agent`] takes requests, keeps a keep-alive
+//! pool per origin, retries only what is safe (keepalive-race.md §6), enforces deadlines,
+//! keeps cookies and decodes bodies. It does no I/O: a driver feeds it [`Input`]s and carries
+//! out its [`Output`]s.
+mod dispatch;
+mod exchange;
+mod timers;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, HeaderValue, Request, Uri, header};
+use url::Url;
+
+use super::body::BodyBuf;
+use super::codec::{ContentDecoder, DecodeError, EncodeError, ResponseHead, encode_request};
+use super::conn::{Cause, Conn, ConnEvent, ConnState};
+use super::io::IdMap;
+use super::pool::{OriginPool, PoolStatus};
+use super::redirect::{redirect_method, resolve_location};
+use super::retry::{Attempt, is_replayable, should_retry, should_retry_after_408};
+use super::url_cache::UrlCache;
+use super::{
+    AgentConfig, AgentStats, ConnId, CookieJar, Input, Origin, Output, Replay, RequestError,
+    RequestId, RequestOptions, Response, TimeoutPhase,
+};
+
+/// With no deadline pending, [`Output::Timeout`] names an instant this far ahead.
+pub const NO_DEADLINE_WAKEUP: Duration = Duration::from_secs(3600);
+
+/// `Accept-Encoding` sent when the caller gave none (the codec decodes both).
+const ACCEPT_ENCODING: &str = "gzip, deflate";
+
+/// Where a request is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Waiting for its not-before time.
+    Delayed(Instant),
+    /// In its origin's FIFO.
+    Queued,
+    /// Waiting for a fresh connection opened for its retry.
+    Reserved(ConnId),
+    /// On a connection.
+    OnConn(ConnId),
+    /// Its response just ended; being answered or redirected.
+    Finishing,
+}
+
+/// A response being received.
+struct Partial {
+    head: ResponseHead,
+    body: BodyBuf,
+    content: Option<ContentDecoder>,
+    /// The response is a redirect that will be followed: its body is dropped.
+    redirect: bool,
+    reused: bool,
+}
+
+struct Req<T> {
+    tag: T,
+    request: Request<Bytes>,
+    origin: Origin,
+    /// The request's URL for the cookie jar and redirects, parsed on first use (many
+    /// requests need neither).
+    url: Option<Url>,
+    /// The caller set `Cookie` itself: the jar does not touch it.
+    own_cookie: bool,
+    deadline: Option<Instant>,
+    head_timeout: Option<Duration>,
+    replay: Replay,
+    max_redirects: u8,
+    attempts: u32,
+    retried: bool,
+    redirects: u8,
+    place: Place,
+    partial: Option<Partial>,
+}
+
+/// The sans-IO HTTP/1.1 request engine.
+///
+/// `T` is the caller's tag type: each request carries one ([`RequestOptions::tag`]) and gets
+/// it back in its [`Output::Response`]. A generic tag (rather than a number) lets the WebQQ
+/// session use an enum that says what each response is for, with no side table.
+///
+/// Driving it: call [`poll_output`](Self::poll_output) until it returns [`Output::Timeout`],
+/// carrying out each output; then wait for I/O or that instant, feed what happened with
+/// [`handle_input`](Self::handle_input), and poll again.
+///
+/// ```
+/// use std::time::Instant;
+/// use bytes::Bytes;
+/// use webqq_proto::http1::{Agent, AgentConfig, Input, Output, RequestOptions};
+///
+/// let now = Instant::now();
+/// let mut agent: Agent<&str> = Agent::new(AgentConfig::default(), now);
+/// let request = http::Request::get("http://w.qq.com/").body(Bytes::new()).unwrap();
+/// let id = agent.submit(request, RequestOptions::new("home page"));
+///
+/// let Output::Connect { conn, origin } = agent.poll_output(now) else { panic!() };
+/// assert_eq!(origin.to_string(), "http://w.qq.com:80");
+/// assert!(matches!(agent.poll_output(now), Output::Timeout(_)));
+///
+/// agent.handle_input(Input::Connected { conn });
+/// let Output::Write { bytes, .. } = agent.poll_output(now) else { panic!() };
+/// assert!(bytes.starts_with(b"GET / HTTP/1.1\r\n"));
+///
+/// agent.handle_input(Input::Data { conn, bytes: b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi" });
+/// let Output::Response { id: answered, tag, result } = agent.poll_output(now) else { panic!() };
+/// assert_eq!((answered, tag, result.unwrap().body), (id, "home page", Bytes::from("hi")));
+/// ```
+pub struct Agent<T> {
+    config: AgentConfig,
+    now: Instant,
+    next_conn: u64,
+    next_request: u64,
+    conns: IdMap<ConnId, Conn>,
+    /// Ordered, so that the agent's outputs do not depend on a hash seed: a run is
+    /// reproducible (design.md rule 1).
+    pools: BTreeMap<Origin, OriginPool>,
+    requests: IdMap<RequestId, Req<T>>,
+    delayed: BTreeSet<(Instant, RequestId)>,
+    needs_dispatch: bool,
+    out: VecDeque<Output<T>>,
+    write_buf: BytesMut,
+    scratch_conns: Vec<ConnId>,
+    scratch_requests: Vec<RequestId>,
+    jar: CookieJar,
+    urls: UrlCache,
+    stats: AgentStats,
+}
+
+impl<T> std::fmt::Debug for Agent<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agent")
+            .field("conns", &self.conns.len())
+            .field("requests", &self.requests.len())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Req<T> {
+    /// The request's URL (see [`Req::url`]); `None` only if the `url` crate refuses a URI
+    /// that `http` accepted, in which case cookies are neither sent nor stored for it.
+    fn url(&mut self, cache: &mut UrlCache) -> Option<&Url> {
+        if self.url.is_none() {
+            self.url = cache.get(self.request.uri());
+        }
+        self.url.as_ref()
+    }
+}
+
+impl<T> Agent<T> {
+    /// An agent with no connections, its clock starting at `now`.
+    pub fn new(config: AgentConfig, now: Instant) -> Self {
+        Agent {
+            config,
+            now,
+            next_conn: 0,
+            next_request: 0,
+            conns: IdMap::default(),
+            pools: BTreeMap::new(),
+            requests: IdMap::default(),
+            delayed: BTreeSet::new(),
+            needs_dispatch: false,
+            out: VecDeque::new(),
+            write_buf: BytesMut::new(),
+            scratch_conns: Vec::new(),
+            scratch_requests: Vec::new(),
+            jar: CookieJar::new(),
+            urls: UrlCache::default(),
+            stats: AgentStats::default(),
+        }
+    }
+
+    /// Counters since the agent was made.
+    pub fn stats(&self) -> AgentStats {
+        self.stats
+    }
+
+    /// The cookie jar.
+    pub fn cookies(&self) -> &CookieJar {
+        &self.jar
+    }
+
+    /// The cookie jar, to add or replace cookies (for example one restored from JSON).
+    pub fn cookies_mut(&mut self) -> &mut CookieJar {
+        &mut self.jar
+    }
+
+    /// What the pool of `origin` holds now.
+    pub fn pool_status(&self, origin: &Origin) -> PoolStatus {
+        self.pools
+            .get(origin)
+            .map(OriginPool::status)
+            .unwrap_or_default()
+    }
+
+    /// The state of connection `conn`, or `None` once it is closed and forgotten.
+    pub fn conn_state(&self, conn: ConnId) -> Option<ConnState> {
+        self.conns.get(&conn).map(Conn::state)
+    }
+
+    /// Requests submitted and not yet answered.
+    pub fn pending(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Whether any byte of request `id`'s current attempt has been handed out for writing
+    /// (false when it is delayed, queued, connecting, answered or unknown). A caller that must
+    /// know whether a request that later times out may have reached the server (a chat send)
+    /// asks this after each [`Output::Write`].
+    pub fn is_written(&self, id: RequestId) -> bool {
+        match self.requests.get(&id).map(|r| r.place) {
+            Some(Place::OnConn(conn)) => self.conns.get(&conn).is_some_and(Conn::has_written),
+            _ => false,
+        }
+    }
+
+    /// Queues `request` (an absolute http/https URI; body as `Bytes`). Exactly one
+    /// [`Output::Response`] with the returned id follows, unless the request is cancelled.
+    /// A request the agent cannot send is answered with an error at the next poll.
+    pub fn submit(&mut self, mut request: Request<Bytes>, options: RequestOptions<T>) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        self.stats.requests += 1;
+        let Some(origin) = Origin::from_uri(request.uri()) else {
+            let err =
+                EncodeError::InvalidUri(format!("{}: not an absolute http(s) URI", request.uri()));
+            self.emit_response(id, options.tag, Err(RequestError::InvalidRequest(err)));
+            return id;
+        };
+        if self.config.accept_encoding && !request.headers().contains_key(header::ACCEPT_ENCODING) {
+            request.headers_mut().insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static(ACCEPT_ENCODING),
+            );
+        }
+        let place = match options.not_before {
+            Some(at) if at > self.now => Place::Delayed(at),
+            _ => Place::Queued,
+        };
+        match place {
+            Place::Delayed(at) => {
+                self.delayed.insert((at, id));
+            }
+            _ => {
+                self.pools
+                    .entry(origin.clone())
+                    .or_default()
+                    .queue
+                    .push_back(id);
+                self.needs_dispatch = true;
+            }
+        }
+        let own_cookie = request.headers().contains_key(header::COOKIE);
+        self.requests.insert(
+            id,
+            Req {
+                tag: options.tag,
+                request,
+                origin,
+                url: None,
+                own_cookie,
+                deadline: options.deadline,
+                head_timeout: options.head_timeout.or(self.config.head_timeout),
+                replay: options.replay,
+                max_redirects: options.max_redirects,
+                attempts: 0,
+                retried: false,
+                redirects: 0,
+                place,
+                partial: None,
+            },
+        );
+        id
+    }
+
+    /// Drops request `id` without a response. A connection it was using is closed (its
+    /// response could still arrive). Returns false when the request is unknown or finished.
+    pub fn cancel(&mut self, id: RequestId) -> bool {
+        self.detach(id).is_some()
+    }
+
+    /// Takes in one thing that happened. Call [`poll_output`](Self::poll_output) afterwards.
+    /// Inputs for connections the agent closed are ignored.
+    pub fn handle_input(&mut self, input: Input<'_>) {
+        match input {
+            Input::Time(now) => self.now = self.now.max(now),
+            Input::Connected { conn } => self.on_connected(conn),
+            Input::ConnectFailed { conn, error } => {
+                self.on_connect_lost(conn, RequestError::ConnectFailed { error })
+            }
+            Input::Data { conn, bytes } => {
+                self.stats.bytes_in += bytes.len() as u64;
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                match c.state() {
+                    ConnState::Connecting => {
+                        let error = std::io::ErrorKind::InvalidData;
+                        self.on_connect_lost(conn, RequestError::ConnectFailed { error });
+                    }
+                    ConnState::Idle => {
+                        // Unsolicited bytes on an idle connection (a 408 is the server
+                        // closing it): close quietly, like Go's readLoop.
+                        self.stats.idle_closed_by_server += 1;
+                        self.close_conn(conn);
+                    }
+                    ConnState::Sending => {
+                        // Nothing written yet: the request goes back as "nothing written".
+                        let event = c.fail(Cause::Closed);
+                        self.on_conn_event(conn, event);
+                    }
+                    _ => {
+                        c.receive(bytes);
+                        self.drive_conn(conn);
+                    }
+                }
+            }
+            Input::Eof { conn } => {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                match c.state() {
+                    ConnState::Connecting => {
+                        let error = std::io::ErrorKind::UnexpectedEof;
+                        self.on_connect_lost(conn, RequestError::ConnectFailed { error });
+                    }
+                    ConnState::Idle => {
+                        self.stats.idle_closed_by_server += 1;
+                        self.close_conn(conn);
+                    }
+                    _ => {
+                        c.receive_eof();
+                        self.drive_conn(conn);
+                    }
+                }
+            }
+            Input::Failed { conn, error } => {
+                let Some(c) = self.conns.get_mut(&conn) else {
+                    return;
+                };
+                match c.state() {
+                    ConnState::Connecting => {
+                        self.on_connect_lost(conn, RequestError::ConnectFailed { error })
+                    }
+                    ConnState::Idle => {
+                        self.stats.idle_closed_by_server += 1;
+                        self.close_conn(conn);
+                    }
+                    _ => {
+                        let event = c.fail(Cause::Io(error));
+                        self.on_conn_event(conn, event);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next thing to do. Returns outputs one by one and then [`Output::Timeout`]`(at)`:
+    /// call again when `at` is reached, or sooner as soon as an input was handled or a
+    /// request submitted or cancelled. Deadlines due at `now` are acted on here.
+    #[must_use]
+    pub fn poll_output(&mut self, now: Instant) -> Output<T> {
+        self.now = self.now.max(now);
+        if self.out.is_empty() {
+            self.run_timers();
+            if self.needs_dispatch {
+                self.needs_dispatch = false;
+                self.dispatch_all();
+            }
+        }
+        match self.out.pop_front() {
+            Some(output) => {
+                if let Output::Write { conn, bytes } = &output {
+                    self.stats.bytes_out += bytes.len() as u64;
+                    let head_timeout = self
+                        .conns
+                        .get(conn)
+                        .and_then(|c| c.request)
+                        .and_then(|r| self.requests.get(&r).and_then(|r| r.head_timeout));
+                    if let Some(c) = self.conns.get_mut(conn) {
+                        c.write_taken(self.now, bytes.len(), head_timeout);
+                    }
+                }
+                output
+            }
+            None => Output::Timeout(
+                self.next_deadline()
+                    .unwrap_or(self.now + NO_DEADLINE_WAKEUP),
+            ),
+        }
+    }
+}
+
+/// RFC 9112 §9.6: a request with the `close` connection option ends its connection.
+fn wants_close(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("close"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_close_tokens() {
+        let cases = [
+            ("close", true),
+            ("Keep-Alive, CLOSE", true),
+            ("keep-alive", false),
+            ("closed", false),
+        ];
+        for (value, want) in cases {
+            let mut h = HeaderMap::new();
+            h.insert(header::CONNECTION, HeaderValue::from_static(value));
+            assert_eq!(wants_close(&h), want, "{value}");
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! What a finished request gives back.
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, Uri, Version};
+
+/// A complete response, its body content-decoded.
+///
+/// `Debug` shows header names but not values, and the body's length (they may hold session
+/// keys and cookies).
+#[derive(Clone)]
+pub struct Response {
+    /// HTTP version of the status line.
+    pub version: Version,
+    /// Status code.
+    pub status: StatusCode,
+    /// Reason phrase as received.
+    pub reason: Bytes,
+    /// Header fields as received (`Content-Encoding` kept even though the body is decoded).
+    pub headers: HeaderMap,
+    /// The body, gzip/deflate content coding removed.
+    pub body: Bytes,
+    /// Trailer fields of a chunked body.
+    pub trailers: HeaderMap,
+    /// The URI this response came from (after redirects).
+    pub uri: Uri,
+    /// Times the final request was sent: 1, or 2 after a retry on a fresh connection.
+    pub attempts: u32,
+    /// The final attempt went out on a reused connection.
+    pub reused: bool,
+    /// Redirects followed.
+    pub redirects: u8,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("version", &self.version)
+            .field("status", &self.status)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("body_len", &self.body.len())
+            .field("uri", &self.uri)
+            .field("attempts", &self.attempts)
+            .field("reused", &self.reused)
+            .field("redirects", &self.redirects)
+            .finish_non_exhaustive()
+    }
+}
