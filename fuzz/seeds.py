@@ -312,3 +312,86 @@ s.reply("GetVfwebqq", json.dumps(vf)).next_timer().reply("GetVfwebqq", json.dump
 s.reply("Login2", LOGIN2)
 write("session", "s2015-password", contacts(s).b)
 print("seeds written under", os.path.join(HERE, "corpus"))
+
+# ---- emulator_requests: client requests as the real clients sent them ---------------------
+EMU_HEADERS = ("User-Agent: Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 Chrome/49.0\r\n"
+               "Referer: http://d1.web2.qq.com/proxy.html?v=20151105001&callback=1&id=2\r\n")
+
+
+def http_request(method, url, body=None, extra=""):
+    rest = url.split("://", 1)[1]
+    host, _, target = rest.partition("/")
+    req = f"{method} /{target} HTTP/1.1\r\nHost: {host}\r\n{EMU_HEADERS}{extra}"
+    if body is None:
+        return (req + "\r\n").encode()
+    body = body.encode()
+    return (req + "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+class EmuScript:
+    def __init__(self, profile, config=0, cut=128):
+        self.b = bytearray([profile, config, cut])
+
+    def accept(self, slot):
+        self.b += bytes([0, slot])
+        return self
+
+    def data(self, slot, data):
+        self.b += bytes([1, slot]) + struct.pack("<H", len(data)) + data
+        return self
+
+    def eof(self, slot):
+        self.b += bytes([2, slot])
+        return self
+
+    def wait(self, quarters):
+        self.b += bytes([3, 0, quarters])
+        return self
+
+    def deadline(self):
+        self.b += bytes([4, 0])
+        return self
+
+
+from urllib.parse import quote
+
+R_POLL = json.dumps({"ptwebqq": "PTW", "clientid": 53999199, "psessionid": "PS", "key": ""})
+R_SEND = json.loads(lines(61, "r:")[0][2:])
+group_get = [l for l in CAP[29] if l.startswith("http")][0]
+reqs = [
+    http_request("GET", "http://ui.ptlogin2.qq.com/cgi-bin/ver"),
+    http_request("GET", "https://ui.ptlogin2.qq.com/cgi-bin/login?daid=164&target=self&style=16&mibao_css=m_webqq&appid=501004106&enable_qlogin=0&no_verifyimg=1&s_url=http%3A%2F%2Fw.qq.com%2Fproxy.html&f_url=loginerroralert&strong_login=1&login_state=10&t=20131024001"),
+    http_request("GET", "https://ssl.ptlogin2.qq.com/check?pt_tea=1&uin=10001&appid=501004106&js_ver=10114&js_type=0&login_sig=&u1=http%3A%2F%2Fw.qq.com%2Fproxy.html&r=0.5"),
+    http_request("GET", "https://ssl.ptlogin2.qq.com/ptqrshow?appid=501004106&e=0&l=M&s=5&d=72&v=4&t=0.1&daid=164"),
+    http_request("GET", "https://ssl.ptlogin2.qq.com/ptqrlogin?ptqrtoken=1178303247&webqq_type=10&remember_uin=1&login2qq=1&aid=501004106&u1=http%3A%2F%2Fw.qq.com%2Fproxy.html%3Flogin2qq%3D1%26webqq_type%3D10&ptredirect=0&ptlang=2052&daid=164&from_ui=1&pttype=1&dumy=&fp=loginerroralert&action=0-0-1&mibao_css=m_webqq&t=1&g=1&js_type=0&js_ver=10197&login_sig=&pt_randsalt=2"),
+    http_request("GET", group_get.replace("http://", "http://", 1)),
+    http_request("POST", "http://d1.web2.qq.com/channel/login2", "r=" + quote(json.dumps({"ptwebqq": "PTW", "clientid": 53999199, "psessionid": "", "status": "online"}))),
+    http_request("POST", "http://d1.web2.qq.com/channel/poll2", "r=" + quote(R_POLL)),
+    http_request("POST", "http://d.web2.qq.com/channel/send_buddy_msg2", "r=" + quote(json.dumps(R_SEND))),
+    http_request("POST", "http://s.web2.qq.com/api/get_user_friends2", "r=" + quote(json.dumps({"vfwebqq": "VF", "hash": "00C8003300CA00F0"}))),
+    http_request("POST", "http://ui.ptlogin2.qq.com/_emulator/qr/scan", "{}"),
+    http_request("POST", "http://ui.ptlogin2.qq.com/_emulator/say", json.dumps({"from": 10002, "to": {"buddy": 10001}, "text": "hi"})),
+    http_request("GET", "http://ui.ptlogin2.qq.com/_emulator/sessions"),
+]
+for profile in range(5):
+    s = EmuScript(profile, config=4 * profile + (profile % 2))
+    for i, r in enumerate(reqs):
+        slot = i % 4
+        s.accept(slot).data(slot, r)
+        if i % 3 == 2:
+            s.eof(slot)
+    s.wait(8).deadline()
+    write("emulator_requests", f"profile{profile}-endpoints", s.b)
+pipelined = b"".join(reqs[:3]) + http_request("HEAD", "http://ui.ptlogin2.qq.com/cgi-bin/ver")
+write("emulator_requests", "pipelined-head",
+      EmuScript(4).accept(0).data(0, pipelined[:50]).data(0, pipelined[50:]).eof(0).b)
+chunked = (b"POST /channel/poll2 HTTP/1.1\r\nHost: d1.web2.qq.com\r\nTransfer-Encoding: chunked\r\n"
+           b"Expect: 100-continue\r\n\r\n5\r\nr=%7B\r\n4;ext=1\r\n%7D \r\n0\r\nX-T: 1\r\n\r\n")
+write("emulator_requests", "chunked-continue", EmuScript(4).accept(1).data(1, chunked).deadline().b)
+poll = http_request("POST", "http://d1.web2.qq.com/channel/poll2", "r=" + quote(R_POLL), "Connection: keep-alive\r\n")
+write("emulator_requests", "held-poll-idle",
+      EmuScript(2, config=2).accept(0).data(0, poll).wait(255).deadline().deadline().accept(1).data(1, reqs[0]).b)
+write("emulator_requests", "bad-request",
+      EmuScript(0).accept(0).data(0, b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n").b)
+print("emulator seeds written")
