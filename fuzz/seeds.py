@@ -395,3 +395,108 @@ write("emulator_requests", "held-poll-idle",
 write("emulator_requests", "bad-request",
       EmuScript(0).accept(0).data(0, b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n").b)
 print("emulator seeds written")
+
+# ---- client: server bytes on the connection that carried a request to a path ---------------
+CPATHS = ["/cgi-bin/login", "/check", "/getimage", "/login", "/check_sig", "/ptqrshow", "/ptqrlogin",
+          "/api/getvfwebqq", "/channel/login2", "/api/get_user_friends2",
+          "/api/get_group_name_list_mask2", "/api/get_discus_list", "/api/get_self_info2",
+          "/channel/get_online_buddies2", "/channel/get_recent_list2", "/channel/poll2",
+          "/channel/send_buddy_msg2", "/channel/send_qun_msg2", "/channel/send_discu_msg2",
+          "/channel/send_sess_msg2", "/channel/get_c2cmsg_sig2", "/api/get_group_info_ext2",
+          "/channel/get_discu_info", "/api/get_friend_uin2", "/web2/get_msg_tip", "/channel/logout2",
+          "/pt4_auth", "/"]
+SET_COOKIE = {
+    "ptwebqq": "ptwebqq=PTW; Path=/; Domain=qq.com",
+    "qrsig": "qrsig=hJ9GvNx*oIvLjP5I5dQ19KPa3zwxNI62eALLO; Path=/; Domain=ptlogin2.qq.com",
+    "uin": "uin=o0123456789; Path=/; Domain=qq.com",
+    "skey": "skey=@abc; Path=/; Domain=qq.com",
+    "p_skey": "p_skey=PS; Path=/; Domain=web2.qq.com",
+}
+
+
+def http_response(body, status=200, cookies=(), ctype="text/plain; charset=utf-8", extra=""):
+    body = body.encode() if isinstance(body, str) else body
+    reason = {200: "OK", 302: "Found", 502: "Bad Gateway", 504: "Gateway Time-out"}[status]
+    head = f"HTTP/1.1 {status} {reason}\r\nServer: tws\r\nContent-Type: {ctype}\r\n"
+    for c in cookies:
+        head += f"Set-Cookie: {SET_COOKIE[c]}\r\n"
+    head += f"{extra}Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
+    return head.encode() + body
+
+
+class ClientScript:
+    def __init__(self, profile, password, seed=3):
+        self.b = bytearray([profile, (seed << 2) | int(password)])
+
+    def reply(self, path, body, status=200, cookies=(), extra=""):
+        r = http_response(body, status, cookies, extra=extra)
+        self.b += bytes([1, CPATHS.index(path)]) + struct.pack("<H", len(r)) + r
+        return self
+
+    def eof(self, path):
+        self.b += bytes([2, CPATHS.index(path), 0])
+        return self
+
+    def next_timer(self):
+        self.b += bytes([4])
+        return self
+
+    def send(self, target, text):
+        t = text.encode()
+        t += b" " * (-len(t) % 8)
+        self.b += bytes([5, target, len(t) // 8]) + t
+        return self
+
+
+def client_contacts(s):
+    return (s.reply("/api/get_user_friends2", FRIENDS).reply("/api/get_group_name_list_mask2", GROUPS)
+            .reply("/api/get_discus_list", DISCUS).reply("/api/get_self_info2", SELF)
+            .reply("/channel/get_online_buddies2", ONLINE)
+            .reply("/channel/get_recent_list2", '{"retcode":0,"result":[]}'))
+
+
+def client_w2014():
+    s = ClientScript(1, True)
+    s.reply("/cgi-bin/login", '<script>var g_login_sig=encodeURIComponent("SIG1");</script>')
+    s.reply("/check", lines(5, "ptui")[0])
+    s.reply("/login", LOGIN_OK, cookies=("ptwebqq", "skey", "uin"))
+    s.reply("/check_sig", "", status=302, cookies=("p_skey",), extra="Location: http://w.qq.com/proxy.html\r\n")
+    s.reply("/channel/login2", LOGIN2)
+    return client_contacts(s)
+
+
+def client_s2018():
+    s = ClientScript(4, False, 5)
+    s.reply("/ptqrshow", b"\x89PNG", cookies=("qrsig",))
+    s.next_timer().reply("/ptqrlogin", "ptuiCB('66','0','','0','二维码未失效。', '');")
+    s.next_timer().reply("/ptqrlogin", "ptuiCB('67','0','','0','二维码认证中。', '');")
+    s.next_timer().reply("/ptqrlogin", open(os.path.join(HERE, "corpus/ptui_parsers/seed-cap15"), "rb").read())
+    s.reply("/check_sig", "", status=302, cookies=("ptwebqq", "uin"), extra="Location: http://w.qq.com/proxy.html\r\n")
+    s.reply("/api/getvfwebqq", json.dumps({"retcode": 0, "result": {"vfwebqq": vf["result"]["vfwebqq"]}}))
+    s.reply("/channel/login2", lines(19, "{")[1])
+    return client_contacts(s)
+
+
+s = client_w2014()
+for body in caps[:6]:
+    s.reply("/channel/poll2", body).next_timer()
+write("client", "w2014-polls", s.b)
+s = client_w2014()
+s.send(0, "hello").reply("/channel/send_buddy_msg2", '{"retcode":0,"result":"ok"}')
+s.next_timer().send(1, "群消息发送测试[呲牙]").reply("/channel/send_qun_msg2", '{"errmsg":"error!!!","retcode":1202}')
+s.reply("/channel/poll2", caps[0]).next_timer().send(3, "hi")
+s.reply("/channel/get_c2cmsg_sig2", '{"retcode":0,"result":{"type":10,"value":"c4e6"}}')
+s.eof("/channel/send_sess_msg2").next_timer().reply("/channel/poll2", '{"retcode":121,"t":"0"}')
+s.reply("/channel/login2", LOGIN2).send(2, "字" * 300).reply("/channel/send_discu_msg2", "", status=502)
+write("client", "w2014-sends", s.b)
+s = client_s2018()
+for body in caps[6:12] + ['{"retcode":0,"retmsg":"ok","errmsg":"error"}']:
+    s.reply("/channel/poll2", body).next_timer()
+s.reply("/channel/poll2", "", status=504).next_timer().reply("/channel/poll2", '{"retcode":103,"errmsg":""}')
+write("client", "s2018-polls", s.b)
+chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % len(caps[0]) + caps[0].encode()
+           + b"\r\n0\r\n\r\n")
+s = client_w2014()
+s.b += bytes([1, CPATHS.index("/channel/poll2")]) + struct.pack("<H", len(chunked)) + chunked
+write("client", "w2014-chunked-poll", s.b)
+print("client seeds written")
