@@ -219,11 +219,11 @@ fuzz_target!(|data: &[u8]| {
         steps += 1;
     }
     for slot in 0..SLOTS {
-        if let Some(conn) = d.slots[slot].take() {
-            if !d.conns[&conn].closed {
-                d.conns.get_mut(&conn).unwrap().client_done = true;
-                d.input(Input::Eof { conn });
-            }
+        if let Some(conn) = d.slots[slot].take()
+            && !d.conns[&conn].closed
+        {
+            d.conns.get_mut(&conn).unwrap().client_done = true;
+            d.input(Input::Eof { conn });
         }
     }
     d.now += Duration::from_secs(3600);
