@@ -329,6 +329,27 @@ mod properties {
 }
 
 #[test]
+fn no_100_continue_when_the_body_came_with_the_head() {
+    // RFC 9110 §10.1.1: 100 Continue is for a client waiting to send the body; when the body
+    // is already here, the final response is all that is owed (a 1xx after it would be read
+    // as the answer to the next request).
+    let mut h = Harness::new(Profile::S2018);
+    let conn = h.open();
+    h.feed(
+        conn,
+        b"POST /channel/poll3 HTTP/1.1\r\nHost: d1.web2.qq.com\r\nExpect: 100-continue\r\n\
+          Content-Length: 2\r\n\r\nr=",
+    );
+    assert_eq!(h.take_response(conn).unwrap().status, 404);
+    assert_eq!(h.written.remove(&conn).unwrap_or_default(), b"");
+    h.feed(
+        conn,
+        b"GET /cgi-bin/ver HTTP/1.1\r\nHost: ui.ptlogin2.qq.com\r\n\r\n",
+    );
+    assert_eq!(h.take_response(conn).unwrap().status, 200);
+}
+
+#[test]
 fn expect_100_continue_and_head_requests() {
     let mut h = Harness::new(Profile::S2018);
     let conn = h.open();
