@@ -557,3 +557,17 @@ mod tests {
         assert!(!shown.contains("password\": \"password") && shown.contains("<redacted>"));
     }
 }
+
+#[cfg(test)]
+mod readme {
+    /// The world file shown in the README parses and is consistent.
+    #[test]
+    fn the_readme_world_file_is_valid() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("```json\n").expect("a json block") + 8;
+        let end = start + readme[start..].find("```").expect("closed");
+        let world = super::World::from_json(&readme[start..end]).unwrap();
+        assert_eq!(world.accounts.len(), 2);
+        assert_eq!(world.account(10002).unwrap().gender, "unknown");
+    }
+}
