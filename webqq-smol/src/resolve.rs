@@ -21,7 +21,10 @@ impl HostPattern {
         match self {
             HostPattern::Exact(h) => *h == host,
             HostPattern::Domain(d) => {
-                host == *d || host.strip_suffix(d.as_str()).is_some_and(|p| p.ends_with('.'))
+                host == *d
+                    || host
+                        .strip_suffix(d.as_str())
+                        .is_some_and(|p| p.ends_with('.'))
             }
         }
     }
@@ -191,7 +194,12 @@ mod tests {
             assert_eq!(got.as_deref(), want, "{host}:{port}");
         }
         assert!(!r.lookup("qq.com", 1).unwrap().plain);
-        assert!(Resolver::emulator(addr).lookup("w.qq.com", 443).unwrap().plain);
+        assert!(
+            Resolver::emulator(addr)
+                .lookup("w.qq.com", 443)
+                .unwrap()
+                .plain
+        );
         for bad in ["qq.com", "=1.2.3.4:5", "a=b", "a:x=1.2.3.4:5", "a=1.2.3.4"] {
             assert!(bad.parse::<Override>().is_err(), "{bad}");
         }

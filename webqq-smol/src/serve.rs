@@ -145,7 +145,9 @@ impl EmulatorHost {
             .send(Msg::Control(job))
             .await
             .expect("the emulator task runs as long as its host");
-        rx.recv().await.expect("the emulator task answers every job")
+        rx.recv()
+            .await
+            .expect("the emulator task answers every job")
     }
 
     /// A stream of the emulator's events from now on (logins, captchas, QR codes, sends,
@@ -197,10 +199,13 @@ async fn run(mut emu: Emulator, inbox: Receiver<Msg>) {
                 emu.handle_input(now, Input::Accepted { conn });
             }
             Some(Ok(Msg::Read { conn, read })) => match read {
-                Read::Data(bytes) => emu.handle_input(now, Input::Data {
-                    conn,
-                    bytes: bytes.into(),
-                }),
+                Read::Data(bytes) => emu.handle_input(
+                    now,
+                    Input::Data {
+                        conn,
+                        bytes: bytes.into(),
+                    },
+                ),
                 Read::Eof | Read::Failed(_) => {
                     emu.handle_input(now, Input::Eof { conn });
                     writers.remove(&conn);

@@ -97,8 +97,8 @@ pub fn emulator_identity() -> io::Result<ServerIdentity> {
     ca.distinguished_name
         .push(DnType::CommonName, "webqq-rs emulator CA");
     ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().map_err(invalid)?)
-        .map_err(invalid)?;
+    let ca =
+        CertifiedIssuer::self_signed(ca, KeyPair::generate().map_err(invalid)?).map_err(invalid)?;
     let names: Vec<String> = EMULATOR_NAMES.iter().map(|s| s.to_string()).collect();
     let mut leaf = CertificateParams::new(names).map_err(invalid)?;
     leaf.distinguished_name

@@ -54,7 +54,10 @@ fn a_stalled_server_and_a_stalled_reader_do_not_delay_other_sessions() {
             let bob_uin = alice
                 .with_client(|c, _| {
                     let k = c.session().contacts();
-                    k.friends.values().find(|f| f.nick == "Bob &amp; Co" || f.nick == "Bob & Co").map(|f| f.uin)
+                    k.friends
+                        .values()
+                        .find(|f| f.nick == "Bob &amp; Co" || f.nick == "Bob & Co")
+                        .map(|f| f.uin)
                 })
                 .await
                 .unwrap()
@@ -88,9 +91,12 @@ fn a_stalled_server_and_a_stalled_reader_do_not_delay_other_sessions() {
                 first.push(e);
             }
             assert!(
-                first
-                    .iter()
-                    .all(|e| matches!(e, Event::LoginProgress { step: LoginStep::LoginPage | LoginStep::Check })),
+                first.iter().all(|e| matches!(
+                    e,
+                    Event::LoginProgress {
+                        step: LoginStep::LoginPage | LoginStep::Check
+                    }
+                )),
                 "{first:?}"
             );
         })

@@ -24,8 +24,16 @@ fn password_login_with_captcha_then_every_chat_type_arrives() {
     ));
     within(20, "login and three messages", async {
         let seen = login(&session, &host, BOT).await;
-        assert!(seen.iter().any(|e| matches!(e, Event::CaptchaRequired { .. })));
-        assert!(seen.iter().any(|e| matches!(e, Event::LoginProgress { step: LoginStep::Login2 })));
+        assert!(
+            seen.iter()
+                .any(|e| matches!(e, Event::CaptchaRequired { .. }))
+        );
+        assert!(seen.iter().any(|e| matches!(
+            e,
+            Event::LoginProgress {
+                step: LoginStep::Login2
+            }
+        )));
         let said = [
             (ALICE, EmuTarget::Buddy(BOT), "hello friend"),
             (BOB, EmuTarget::Group(GROUP), "hello group"),
@@ -56,11 +64,14 @@ fn password_login_with_captcha_then_every_chat_type_arrives() {
                 (kind, m.message.plain_text())
             })
             .collect();
-        assert_eq!(kinds, [
-            ("friend", "hello friend".to_string()),
-            ("group", "hello group".to_string()),
-            ("discussion", "hello discussion".to_string()),
-        ]);
+        assert_eq!(
+            kinds,
+            [
+                ("friend", "hello friend".to_string()),
+                ("group", "hello group".to_string()),
+                ("discussion", "hello discussion".to_string()),
+            ]
+        );
     });
 }
 
@@ -119,10 +130,13 @@ fn sends_resolve_to_each_outcome() {
         assert_eq!(sent, SendOutcome::Sent);
 
         let fault = |code, delivered| Faults {
-            rules: vec![FaultRule::once("send_qun_msg2", FaultAction::Retcode {
-                retcode: code,
-                delivered,
-            })],
+            rules: vec![FaultRule::once(
+                "send_qun_msg2",
+                FaultAction::Retcode {
+                    retcode: code,
+                    delivered,
+                },
+            )],
             ..Faults::default()
         };
         host.control(move |e| e.set_faults(fault(1202, 1.0))).await;
@@ -130,10 +144,14 @@ fn sends_resolve_to_each_outcome() {
             .send(Target::Group(gid), Message::text("maybe"))
             .await
             .unwrap();
-        assert_eq!(uncertain, SendOutcome::Uncertain {
-            retcode: Some(1202)
-        });
-        host.control(move |e| e.set_faults(fault(100012, 0.0))).await;
+        assert_eq!(
+            uncertain,
+            SendOutcome::Uncertain {
+                retcode: Some(1202)
+            }
+        );
+        host.control(move |e| e.set_faults(fault(100012, 0.0)))
+            .await;
         let failed = session
             .send(Target::Group(gid), Message::text("refused"))
             .await
@@ -239,6 +257,9 @@ fn idle_close_after_one_second_with_gaps_around_it_loses_and_doubles_nothing() {
             .with_client(|c, _| c.agent().stats().idle_closed_by_server)
             .await
             .unwrap();
-        assert!(idle_closed > 0, "the server never closed an idle connection");
+        assert!(
+            idle_closed > 0,
+            "the server never closed an idle connection"
+        );
     });
 }

@@ -139,9 +139,9 @@ impl Driver {
     fn resolve_waiter(&mut self, e: &Event) {
         let (handle, outcome) = match e {
             Event::Sent { handle } => (handle, SendOutcome::Sent),
-            Event::Uncertain { handle, retcode } => (handle, SendOutcome::Uncertain {
-                retcode: *retcode,
-            }),
+            Event::Uncertain { handle, retcode } => {
+                (handle, SendOutcome::Uncertain { retcode: *retcode })
+            }
             Event::SendFailed { handle, reason } => (handle, SendOutcome::Failed(reason.clone())),
             _ => return,
         };
@@ -162,7 +162,11 @@ impl Driver {
             match net::connect(&resolver, &origin.host, origin.port, tls.as_ref()).await {
                 Ok(stream) => {
                     let (writes, queue) = channel::unbounded();
-                    if to_driver.send(Msg::Connected { conn, writes }).await.is_ok() {
+                    if to_driver
+                        .send(Msg::Connected { conn, writes })
+                        .await
+                        .is_ok()
+                    {
                         net::pump(stream, queue, to_driver, move |read| Msg::Read {
                             conn,
                             read,
@@ -197,11 +201,14 @@ impl Driver {
                     return; // closed meanwhile: dropping `writes` ends the task
                 };
                 self.stats.connected += 1;
-                self.conns.insert(conn, Conn::Open {
-                    writes,
-                    task,
-                    awaiting_since: None,
-                });
+                self.conns.insert(
+                    conn,
+                    Conn::Open {
+                        writes,
+                        task,
+                        awaiting_since: None,
+                    },
+                );
                 self.client.handle_input(Input::Connected { conn });
             }
             Msg::ConnectFailed { conn, error } => {
