@@ -143,6 +143,11 @@ impl Resolver {
         r
     }
 
+    /// The overrides, in order.
+    pub fn overrides(&self) -> &[Override] {
+        &self.overrides
+    }
+
     /// The override for `host:port`, if any.
     pub fn lookup(&self, host: &str, port: u16) -> Option<&Override> {
         self.overrides
