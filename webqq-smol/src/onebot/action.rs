@@ -146,6 +146,7 @@ pub const ACTIONS: &[&str] = &[
     "can_send_image",
     "can_send_record",
     ".handle_quick_operation",
+    "webqq_submit_captcha",
 ];
 
 /// Whether `action` is one of [`ACTIONS`].
@@ -239,6 +240,16 @@ async fn run(core: &Arc<Core>, action: &str, p: &Value) -> Reply {
                 Err(_) => Reply::fail(FAILED, "the session has stopped"),
             }
         }
+        "webqq_submit_captcha" => match p["code"].as_str() {
+            Some(code) => {
+                let code = code.to_string();
+                match core.session().with_client(move |c, _| c.submit_captcha(&code)).await {
+                    Ok(()) => Reply::ok(Value::Null),
+                    Err(e) => Reply::fail(FAILED, e.to_string()),
+                }
+            }
+            None => Reply::fail(BAD_PARAMS, "code missing"),
+        },
         "can_send_image" | "can_send_record" => Reply::ok(json!({"yes": false})),
         ".handle_quick_operation" => {
             super::quick::apply(core, &p["context"], &p["operation"]).await;

@@ -1,7 +1,8 @@
 //! WebQQ session events → OneBot v11 events (event/message, notice, request, meta).
 //!
 //! The login state, which OneBot has no event for, is the extension notice `webqq_login`
-//! (sub_type `qr_ready` with the PNG in base64, `online`, `offline`, `kicked`); an id whose
+//! (sub_type `qr_ready` with the PNG in base64, `captcha_required` with the JPEG, `online`,
+//! `offline`, `kicked`); an id whose
 //! mapping may have moved is the notice `webqq_id_uncertain`.
 use serde_json::{Value, json};
 use webqq_proto::webqq::content::Message;
@@ -88,6 +89,10 @@ pub fn convert(core: &Core, e: &Event) -> Vec<Value> {
     };
     match e {
         Event::Message(m) => vec![message(core, m)],
+        Event::CaptchaRequired { image } => vec![login(
+            "captcha_required",
+            json!({"image_jpeg_base64": base64(image)}),
+        )],
         Event::QrCode { png } => vec![login("qr_ready", json!({"image_png_base64": base64(png)}))],
         Event::Online { .. } => vec![login("online", json!({}))],
         Event::Offline { reason } => {

@@ -18,8 +18,6 @@ use webqq_proto::webqq::session::Contacts;
 pub const SURROGATE_BASE: u64 = 1_000_000_000_000;
 /// Most keys kept per kind; beyond it new contacts get ids that are not saved.
 pub const MAX_KEYS: usize = 1_000_000;
-/// The id file's name under the state directory.
-pub const FILE_NAME: &str = "onebot-ids.json";
 
 /// What kind of thing an id names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -300,7 +298,7 @@ mod tests {
     fn ids_survive_a_relogin_and_a_restart() {
         let dir = std::env::temp_dir().join(format!("webqq-ids-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(FILE_NAME);
+        let path = dir.join("onebot-ids.json");
         let _ = std::fs::remove_file(&path);
         let mut s = IdStore::open(Some(path.clone())).unwrap();
         assert!(s.rebind(&contacts([11, 12], 50)).is_empty());

@@ -61,8 +61,8 @@ pub struct GatewayConfig {
     pub secret: Option<String>,
     /// Heartbeat meta event interval; zero: none.
     pub heartbeat: Duration,
-    /// Directory of the id store (`onebot-ids.json`); `None`: ids live in memory only.
-    pub state_dir: Option<PathBuf>,
+    /// The id store's file; `None`: ids live in memory only.
+    pub ids_file: Option<PathBuf>,
     /// Event message format.
     pub format: MessageFormat,
     /// The account's QQ number when known before login (password login).
@@ -198,7 +198,7 @@ impl Gateway {
         session: Session,
         config: GatewayConfig,
     ) -> std::io::Result<Gateway> {
-        let ids = IdStore::open(config.state_dir.as_ref().map(|d| d.join(ids::FILE_NAME)))?;
+        let ids = IdStore::open(config.ids_file.clone())?;
         let core = Arc::new(Core {
             session,
             self_id: AtomicU64::new(config.self_id),
