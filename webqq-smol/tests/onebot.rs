@@ -183,6 +183,19 @@ fn http_api_sends_what_the_emulator_records_and_refuses_without_the_token() {
         assert_eq!(status, 404);
         let (_, reply) = http(addr, "GET", "/can_send_image", &auth, "").await;
         assert_eq!(reply["data"]["yes"], false);
+        let (status, reply) = http(addr, "GET", "/set_group_kick", &auth, "").await;
+        assert_eq!((status, reply["retcode"].clone()), (404, json!(1404)));
+
+        // `_async` and `_rate_limited`: accepted at once, carried out after.
+        for (suffix, text) in [("_async", "later"), ("_rate_limited", "queued")] {
+            let target = format!("/send_private_msg{suffix}?user_id={alice}&message={text}");
+            let (status, reply) = http(addr, "GET", &target, &auth, "").await;
+            assert_eq!(
+                (status, reply["status"].clone(), reply["retcode"].clone()),
+                (200, json!("async"), json!(1))
+            );
+            emulator_got(&host, text).await;
+        }
     });
 }
 
@@ -277,7 +290,10 @@ async fn ws_connect(
 
 #[test]
 fn forward_websocket_carries_events_and_actions_and_needs_the_token() {
-    let (host, gw) = gateway(|c| c.ws = Some(loopback()));
+    let (host, gw) = gateway(|c| {
+        c.ws = Some(loopback());
+        c.heartbeat = Duration::from_millis(100);
+    });
     let addr = gw.ws_addr().unwrap();
     within(30, "forward WS", async {
         ready(&gw).await;
@@ -286,6 +302,21 @@ fn forward_websocket_carries_events_and_actions_and_needs_the_token() {
         let mut events = ws_connect(addr, &format!("/event?access_token={TOKEN}"))
             .await
             .unwrap();
+        // The first frames on an event connection: lifecycle `connect`, then heartbeats.
+        let first: Vec<Value> = {
+            let mut v = Vec::new();
+            while v.len() < 2 {
+                if let Message::Text(t) = events.next().await.unwrap().unwrap() {
+                    v.push(serde_json::from_str(&t).unwrap());
+                }
+            }
+            v
+        };
+        assert_eq!(first[0]["meta_event_type"], "lifecycle");
+        assert_eq!(first[0]["sub_type"], "connect");
+        assert_eq!(first[1]["meta_event_type"], "heartbeat");
+        assert_eq!(first[1]["interval"], 100);
+        assert_eq!(first[1]["status"]["good"], true);
         let mut universal = ws_connect(addr, &format!("/?access_token={TOKEN}"))
             .await
             .unwrap();
