@@ -5,6 +5,29 @@
 //! sans-IO emulator on TCP and TLS listeners. The `webqq` program (`src/bin/webqq`) is built
 //! on both. Every protocol decision is in `webqq-proto`; this crate moves bytes, arms timers
 //! and hands out events.
+//!
+//! ```no_run
+//! use webqq_proto::ClientConfig;
+//! use webqq_proto::webqq::profile::ProfileId;
+//! use webqq_proto::webqq::session::{self, Event};
+//! use webqq_smol::{Session, SessionConfig};
+//!
+//! smol::block_on(async {
+//!     // QR login (no password) against the real hosts; see `Resolver` to point elsewhere.
+//!     let config = SessionConfig::new(ClientConfig::new(session::SessionConfig::new(
+//!         ProfileId::S2018,
+//!         0,
+//!     )));
+//!     let session = Session::start(config);
+//!     while let Some(event) = session.next_event().await {
+//!         if let Event::Message(m) = event {
+//!             println!("{:?}: {}", m.chat, m.message.plain_text());
+//!         }
+//!     }
+//! });
+//! ```
+//!
+//! `examples/echo_bot.rs` is a complete bot against the emulator.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -46,6 +46,10 @@ fn a_stalled_server_and_a_stalled_reader_do_not_delay_other_sessions() {
                     .await
                     .unwrap();
             }
+            // Wait until the bot's session is really stalled on its full event queue.
+            while bot.events().len() < EVENT_BUFFER {
+                smol::Timer::after(Duration::from_millis(20)).await;
+            }
             let t0 = Instant::now();
             let alice = start(ALICE, addr);
             let bob = start(BOB, addr);

@@ -464,7 +464,14 @@ impl Emulator {
                 return;
             }
         }
-        // Requests may be waiting behind a full pipeline.
+        self.arm_idle_close(conn);
+    }
+
+    /// Writes what became ready on `conn` outside of parsing (a released poll, a delayed
+    /// response), then parses the requests that waited behind a full pipeline. Parsing
+    /// itself only flushes, so many pipelined requests never nest calls.
+    fn resume(&mut self, conn: ConnId) {
+        self.flush(conn);
         let more = self
             .conns
             .get(&conn)
@@ -473,7 +480,6 @@ impl Emulator {
             let now = self.now;
             self.parse_requests(now, conn);
         }
-        self.arm_idle_close(conn);
     }
 
     /// Starts the idle-close timer of a connection with nothing in flight (protocol §10),
@@ -526,10 +532,10 @@ impl Emulator {
     }
 
     fn on_time(&mut self, now: Instant) {
-        while let Some(timer) = self.timers.pop_due(now) {
+        while let Some((_, timer)) = self.timers.pop_due(now) {
             match timer {
                 ConnTimer::IdleClose { conn } => self.idle_timer_fired(conn, now),
-                ConnTimer::Flush { conn } => self.flush(conn),
+                ConnTimer::Flush { conn } => self.resume(conn),
             }
         }
         self.server.on_time(now);
@@ -547,6 +553,7 @@ impl Emulator {
             let now = self.now;
             for (ticket, reply) in answers {
                 self.apply(now, ticket, reply);
+                self.resume(ticket.conn);
             }
         }
     }

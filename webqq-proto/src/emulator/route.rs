@@ -189,6 +189,15 @@ const ROUTES: &[Route] = &[
     (TIP, "/web2/get_msg_tip", Endpoint::GetMsgTip),
 ];
 
+/// Every (host, path) the emulator serves, for tests that visit them all.
+#[cfg(test)]
+pub(crate) fn all_routes() -> Vec<(&'static str, &'static str)> {
+    ROUTES
+        .iter()
+        .flat_map(|(hosts, path, _)| hosts.iter().map(move |h| (*h, *path)))
+        .collect()
+}
+
 /// The endpoint for `host` (lower-case, no port) and `path`, or `None` (→ the 404 page).
 pub fn route(host: &str, path: &str) -> Option<Endpoint> {
     if path.starts_with("/_emulator/") {

@@ -50,13 +50,15 @@ impl<K> Timers<K> {
         self.entries.keys().next().map(|(at, _)| *at)
     }
 
-    /// Removes and returns one entry due at or before `now`.
-    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<K> {
+    /// Removes and returns one entry due at or before `now`, with its key.
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(TimerKey, K)> {
         let (&(at, seq), _) = self.entries.iter().next()?;
         if at > now {
             return None;
         }
-        self.entries.remove(&(at, seq))
+        self.entries
+            .remove(&(at, seq))
+            .map(|k| (TimerKey(at, seq), k))
     }
 
     /// Number of entries (stale ones included).

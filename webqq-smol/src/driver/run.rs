@@ -152,14 +152,26 @@ impl Driver {
 
     fn open(&mut self, conn: ConnId, origin: Origin) {
         let resolver = Arc::clone(&self.resolver);
+        // `None` inside: plain TCP; an https origin without a TLS configuration fails to
+        // connect rather than silently going plain.
         let tls = match origin.scheme {
-            Scheme::Https => self.tls.clone(),
+            Scheme::Https => Some(self.tls.clone()),
             Scheme::Http => None,
         };
         let to_driver = self.to_self.clone();
         tracing::debug!(%conn, %origin, "connecting");
         let task = self.spawner.spawn(async move {
-            match net::connect(&resolver, &origin.host, origin.port, tls.as_ref()).await {
+            let connected = match &tls {
+                Some(None) => Err(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "no TLS configuration",
+                )),
+                Some(Some(config)) => {
+                    net::connect(&resolver, &origin.host, origin.port, Some(config)).await
+                }
+                None => net::connect(&resolver, &origin.host, origin.port, None).await,
+            };
+            match connected {
                 Ok(stream) => {
                     let (writes, queue) = channel::unbounded();
                     if to_driver

@@ -1,5 +1,6 @@
 //! The life of a web session (protocol §3.10, §8): finding it, login2 and relink, ids,
 //! expiry, ending and forgetting it.
+use super::WebLogin;
 use super::channel::STATUSES;
 use super::ids::Ids;
 use super::params::Params;
@@ -111,11 +112,14 @@ impl Server {
         if let Some(ps) = params.non_empty("psessionid") {
             return self.relink(&ps, &status);
         }
-        let Some(qq) = self.login_of(req, params) else {
+        let Some(login) = self
+            .login_of(req, params)
+            .and_then(|qq| self.logins.get(&qq).map(|l| (qq, l.clone())))
+        else {
             return self.error_reply(Endpoint::Login2, 103);
         };
         let clientid = params.get("clientid").unwrap_or_default();
-        let sid = self.create_session(qq, clientid, status);
+        let sid = self.create_session(login, clientid, status);
         let s = &self.sessions[&sid];
         // [S] the login2 vfwebqq is "wrong" (official comment, protocol §3.9): it is the one in
         // the psessionid, not necessarily the one getvfwebqq gave.
@@ -159,23 +163,29 @@ impl Server {
         self.login2_reply(sid, &vf)
     }
 
-    fn create_session(&mut self, qq: u64, clientid: String, status: String) -> u64 {
-        if let Some(&old) = self.live.get(&qq) {
+    fn create_session(
+        &mut self,
+        (qq, login): (u64, WebLogin),
+        clientid: String,
+        status: String,
+    ) -> u64 {
+        let replaced = self.live.get(&qq).copied();
+        if let Some(old) = replaced {
             self.end_session(old, EndReason::Replaced);
         }
-        // Keep at most the one replaced session of an account besides the new one.
+        // Keep only the session replaced now (its poll still answers 121, it may relink):
+        // however fast a client logs in again, an account has at most two sessions.
         let stale: Vec<u64> = self
             .by_account
             .get(&qq)
             .into_iter()
             .flatten()
-            .filter(|sid| !matches!(self.sessions[*sid].ended, Some((EndReason::Replaced, _))))
+            .filter(|sid| Some(**sid) != replaced)
             .copied()
             .collect();
         for sid in stale {
             self.forget_session(sid);
         }
-        let login = self.logins.get(&qq).cloned().expect("login_of found it");
         let login2_vf = self.rng.hex(80);
         let vfwebqq = if self.profile.is_webqq() {
             login2_vf.clone()
@@ -219,6 +229,7 @@ impl Server {
             next_msg_id: self.rng.range(1, 60000) as u16,
             held: None,
             tokens: Vec::new(),
+            timer_keys: Vec::new(),
             hold_timer: false,
             seen_msg_ids: HashSet::new(),
             seen_order: VecDeque::new(),
@@ -236,7 +247,7 @@ impl Server {
         self.live.insert(qq, sid);
         self.schedule_expiry(sid);
         let lifetime = now + ms(self.timing.session_lifetime_ms);
-        self.timers.insert(lifetime, ServerTimer::Expiry { sid });
+        self.session_timer(sid, lifetime, ServerTimer::Expiry { sid });
         self.events.push(Event::LoggedIn { qq });
         sid
     }
@@ -262,7 +273,7 @@ impl Server {
 
     fn schedule_expiry(&mut self, sid: u64) {
         let at = self.now + ms(self.timing.session_idle_ms);
-        self.timers.insert(at, ServerTimer::Expiry { sid });
+        self.session_timer(sid, at, ServerTimer::Expiry { sid });
     }
 
     /// Ends a session: its held poll is answered, its later requests refused.
@@ -292,7 +303,7 @@ impl Server {
             reason: reason.name(),
         });
         let at = now + ms(self.timing.tombstone_ms);
-        self.timers.insert(at, ServerTimer::Forget { sid });
+        self.session_timer(sid, at, ServerTimer::Forget { sid });
     }
 
     /// Removes an ended session and its tokens.
@@ -306,6 +317,9 @@ impl Server {
         let Some(s) = self.sessions.remove(&sid) else {
             return;
         };
+        for key in &s.timer_keys {
+            self.timers.remove(*key);
+        }
         for t in &s.tokens {
             if self.session_tokens.get(t) == Some(&sid) {
                 self.session_tokens.remove(t);
@@ -338,7 +352,7 @@ impl Server {
             } else {
                 s.last_active
             };
-            self.timers.insert(due + idle, ServerTimer::Expiry { sid });
+            self.session_timer(sid, due + idle, ServerTimer::Expiry { sid });
         }
     }
 }

@@ -74,7 +74,7 @@ pub(crate) enum Reply {
 
 /// Server timers.
 #[derive(Debug, Clone, Copy)]
-enum ServerTimer {
+pub(crate) enum ServerTimer {
     /// A held poll's deadline.
     Hold { sid: u64 },
     /// Check a session's idle and lifetime expiry.
@@ -384,7 +384,15 @@ impl Server {
 
     pub(crate) fn on_time(&mut self, now: Instant) {
         self.now = self.now.max(now);
-        while let Some(timer) = self.timers.pop_due(now) {
+        while let Some((key, timer)) = self.timers.pop_due(now) {
+            if let ServerTimer::Hold { sid }
+            | ServerTimer::Expiry { sid }
+            | ServerTimer::Forget { sid } = timer
+            {
+                if let Some(s) = self.sessions.get_mut(&sid) {
+                    s.timer_keys.retain(|k| *k != key);
+                }
+            }
             match timer {
                 ServerTimer::Hold { sid } => self.hold_expired(sid),
                 ServerTimer::Expiry { sid } => self.check_expiry(sid),
@@ -425,6 +433,15 @@ impl Server {
         let (ticket, _) = self.sessions.get_mut(&sid)?.held.take()?;
         self.hold_owner.remove(&ticket);
         Some(ticket)
+    }
+
+    /// Schedules a timer of session `sid`; it is cancelled if the session is forgotten first,
+    /// so sessions that come and go leave no deadlines behind.
+    pub(crate) fn session_timer(&mut self, sid: u64, at: Instant, timer: ServerTimer) {
+        let key = self.timers.insert(at, timer);
+        if let Some(s) = self.sessions.get_mut(&sid) {
+            s.timer_keys.push(key);
+        }
     }
 
     /// Makes `token` find session `sid`.
@@ -505,6 +522,11 @@ impl Server {
             .collect();
         v.sort_by_key(|s| s.qq);
         v
+    }
+
+    #[cfg(test)]
+    pub(crate) fn session_count(&self) -> usize {
+        self.sessions.len()
     }
 
     #[cfg(test)]

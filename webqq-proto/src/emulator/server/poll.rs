@@ -67,7 +67,7 @@ impl Server {
         s.held = Some((ticket, at));
         self.hold_owner.insert(ticket, sid);
         if !std::mem::replace(&mut s.hold_timer, true) {
-            self.timers.insert(at, ServerTimer::Hold { sid });
+            self.session_timer(sid, at, ServerTimer::Hold { sid });
         }
         Reply::Hold
     }
@@ -130,7 +130,7 @@ impl Server {
         };
         match s.held {
             Some((_, deadline)) if deadline > now => {
-                self.timers.insert(deadline, ServerTimer::Hold { sid });
+                self.session_timer(sid, deadline, ServerTimer::Hold { sid });
             }
             Some(_) => {
                 s.hold_timer = false;

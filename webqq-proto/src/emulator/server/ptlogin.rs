@@ -415,7 +415,9 @@ impl Server {
             Some(v) => v,
             None => {
                 let fresh = self.rng.hex(80);
-                let login = self.logins.get_mut(&qq).expect("login_of found it");
+                let Some(login) = self.logins.get_mut(&qq) else {
+                    return Response::json(&json!({"retcode":100001}));
+                };
                 login.vfwebqq.get_or_insert(fresh).clone()
             }
         };

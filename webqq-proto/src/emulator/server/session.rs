@@ -77,6 +77,8 @@ pub(crate) struct Session {
     pub held: Option<(Ticket, Instant)>,
     /// Every token that finds this session (removed with it).
     pub tokens: Vec<String>,
+    /// Its pending timers (cancelled with it).
+    pub timer_keys: Vec<crate::emulator::timers::TimerKey>,
     /// A hold timer is pending (at most one per session, however fast the client polls).
     pub hold_timer: bool,
     /// Recently used outgoing msg_ids.

@@ -329,6 +329,27 @@ mod properties {
 }
 
 #[test]
+fn no_100_continue_when_the_body_came_with_the_head() {
+    // RFC 9110 §10.1.1: 100 Continue is for a client waiting to send the body; when the body
+    // is already here, the final response is all that is owed (a 1xx after it would be read
+    // as the answer to the next request).
+    let mut h = Harness::new(Profile::S2018);
+    let conn = h.open();
+    h.feed(
+        conn,
+        b"POST /channel/poll3 HTTP/1.1\r\nHost: d1.web2.qq.com\r\nExpect: 100-continue\r\n\
+          Content-Length: 2\r\n\r\nr=",
+    );
+    assert_eq!(h.take_response(conn).unwrap().status, 404);
+    assert_eq!(h.written.remove(&conn).unwrap_or_default(), b"");
+    h.feed(
+        conn,
+        b"GET /cgi-bin/ver HTTP/1.1\r\nHost: ui.ptlogin2.qq.com\r\n\r\n",
+    );
+    assert_eq!(h.take_response(conn).unwrap().status, 200);
+}
+
+#[test]
 fn expect_100_continue_and_head_requests() {
     let mut h = Harness::new(Profile::S2018);
     let conn = h.open();
@@ -364,4 +385,73 @@ fn expect_100_continue_and_head_requests() {
         h.take_response(conn).unwrap().text(),
         "ptuiV(201210240930);\r\n"
     );
+}
+
+#[test]
+fn thousands_of_pipelined_requests_in_one_write_are_answered_in_order() {
+    let mut h = Harness::new(Profile::S2018);
+    let conn = h.open();
+    let one = b"GET /nothing HTTP/1.1\r\nHost: a\r\n\r\n";
+    let n = crate::emulator::conn::MAX_BUFFERED_BYTES / one.len() - 1;
+    let wire: Vec<u8> = one.iter().copied().cycle().take(one.len() * n).collect();
+    h.feed(conn, &wire);
+    let mut answered = 0;
+    while let Some(r) = h.take_response(conn) {
+        assert_eq!(r.status, 404);
+        answered += 1;
+    }
+    assert_eq!(
+        answered, n,
+        "every pipelined request, none lost, no deep recursion"
+    );
+    assert!(h.closed.is_empty());
+}
+
+mod every_endpoint {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Any endpoint with any mix of real tokens, ids and garbage as parameters, under any
+        /// profile and strictness: an answer, never a panic.
+        #[test]
+        fn any_parameters_on_any_endpoint_are_answered(
+            profile in 0usize..5,
+            strict in any::<bool>(),
+            calls in proptest::collection::vec((any::<prop::sample::Index>(), proptest::collection::vec((0usize..12, 0usize..9), 0..6), any::<bool>()), 1..40),
+        ) {
+            let profile = Profile::ALL[profile];
+            let mut cfg = EmulatorConfig::demo(profile);
+            cfg.world.chatter_interval_ms = 0;
+            if strict {
+                cfg.strictness = crate::emulator::Strictness::strict(profile);
+            }
+            let mut h = Harness::with(cfg);
+            let l = h.login(10001);
+            let routes = crate::emulator::route::all_routes();
+            let names = ["psessionid", "vfwebqq", "ptwebqq", "clientid", "to", "group_uin", "did", "tuin", "gcode", "content", "msg_id", "newstatus"];
+            let values = [l.psessionid.clone(), l.vfwebqq.clone(), "".into(), "null".into(), "0".into(), "18446744073709551616".into(), "-1".into(), "[\"x\",[\"font\",{}]]".into(), "online".into()];
+            for (route, params, post) in calls {
+                let (host, path) = routes[route.index(routes.len())];
+                let mut map = serde_json::Map::new();
+                for (n, v) in &params {
+                    map.insert(names[*n].to_string(), Value::String(values[*v].clone()));
+                }
+                let url = format!("http://{host}{path}");
+                let answer = if post {
+                    h.start_poll(&url, &Value::Object(map)).1
+                } else {
+                    let q: String = form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(map.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())))
+                        .finish();
+                    h.try_request("GET", &format!("{url}?{q}"), None).1
+                };
+                // None: a held poll.
+                let Some(r) = answer else { continue };
+                prop_assert!(r.status >= 200 && r.status < 600);
+            }
+        }
+    }
 }

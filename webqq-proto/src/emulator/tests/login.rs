@@ -521,3 +521,26 @@ fn debug_output_never_shows_tokens_or_cookies() {
     );
     assert!(shown.contains("cookie"), "header names are shown: {shown}");
 }
+
+#[test]
+fn logging_in_again_and_again_keeps_two_sessions_at_most() {
+    let mut h = Harness::new(Profile::S2018);
+    let mut logins = Vec::new();
+    for _ in 0..20 {
+        logins.push(h.login(10001));
+    }
+    assert!(
+        h.emu.server.session_count() <= 2,
+        "{}",
+        h.emu.server.session_count()
+    );
+    assert!(
+        h.emu.timer_count() <= 10,
+        "forgotten sessions leave no timers: {}",
+        h.emu.timer_count()
+    );
+    // The newest works; the one before hears 121; older ones are gone (103).
+    assert!(h.poll(&logins[19]).1.is_none());
+    assert_eq!(h.poll(&logins[18]).1.unwrap().json()["retcode"], 121);
+    assert_eq!(h.poll(&logins[0]).1.unwrap().json()["retcode"], 103);
+}

@@ -7,6 +7,7 @@ mod faults;
 mod http_layer;
 mod login;
 mod scale;
+mod with_client;
 mod with_session;
 
 use std::collections::HashMap;
@@ -413,8 +414,13 @@ impl Harness {
             profile,
         };
         let online = self.get(&format!(
-            "{d}/channel/get_online_buddies2?vfwebqq={}&clientid=53999199&psessionid={}&t=0.1",
-            login.vfwebqq, login.psessionid
+            "{d}/channel/get_online_buddies2?vfwebqq={}&clientid={}&psessionid={}&t=0.1",
+            login.vfwebqq,
+            login
+                .clientid
+                .as_str()
+                .map_or_else(|| login.clientid.to_string(), String::from),
+            login.psessionid
         ));
         assert_eq!(online.json()["retcode"], 0);
         login

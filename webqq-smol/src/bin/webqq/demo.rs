@@ -280,10 +280,11 @@ async fn demo(args: DemoArgs) -> Result<(), Error> {
 }
 
 async fn run_script(host: Arc<EmulatorHost>) {
+    smol::Timer::after(SCRIPT_INTERVAL / 4).await;
     for (from, to, text) in SCRIPT.iter().cycle() {
-        smol::Timer::after(SCRIPT_INTERVAL).await;
         let (from, to) = (*from, *to);
         let _ = host.control(move |e| e.say(from, to, text)).await;
+        smol::Timer::after(SCRIPT_INTERVAL).await;
     }
 }
 
