@@ -485,3 +485,45 @@ fn friend_id_from_file(file: &std::path::Path) -> u64 {
         .as_u64()
         .unwrap()
 }
+
+#[test]
+fn set_restart_logs_in_again_and_a_default_quick_reply_ats_the_sender() {
+    let (host, gw) = gateway(|_| {});
+    let events = gw.core().subscribe();
+    within(30, "restart", async {
+        ready(&gw).await;
+        while events.try_recv().is_ok() {} // the first login's
+        let r = call(&gw, "set_restart", json!({})).await;
+        assert_eq!(r["status"], "async", "{r}");
+        let mut subs = Vec::new();
+        while !subs.contains(&json!("online")) {
+            let e = events.recv().await.unwrap();
+            if e["notice_type"] == "webqq_login" {
+                subs.push(e["sub_type"].clone());
+            }
+        }
+        assert_eq!(subs.first(), Some(&json!("offline")), "{subs:?}");
+        ready(&gw).await;
+        // `.handle_quick_operation` on a group message: `at_sender` defaults to true.
+        host.control(|e| e.say(BOB, EmuTarget::Group(GROUP), "hello"))
+            .await
+            .unwrap();
+        let event = loop {
+            let e = events.recv().await.unwrap();
+            if e["post_type"] == "message" {
+                break e;
+            }
+        };
+        let params = json!({"context": *event, "operation": {"reply": "hi"}});
+        let r = call(&gw, ".handle_quick_operation", params).await;
+        assert_eq!(r["retcode"], 0, "{r}");
+        let want = format!("@{} hi", nick_of(BOB));
+        loop {
+            let sent = host.control(|e| e.sent(BOT)).await;
+            if sent.iter().any(|m| m.text == want) {
+                break;
+            }
+            smol::Timer::after(Duration::from_millis(50)).await;
+        }
+    });
+}
