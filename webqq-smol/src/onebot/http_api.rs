@@ -8,6 +8,7 @@ use async_io::Async;
 use bytes::BytesMut;
 use http::StatusCode;
 use serde_json::{Map, Value, json};
+use smol::future::FutureExt;
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use webqq_proto::emulator::http::{Request, RequestParser, Response};
 
@@ -17,6 +18,8 @@ use crate::driver::Spawner;
 
 /// Bytes read per call.
 const READ_CHUNK: usize = 16 * 1024;
+/// A connection that sends nothing this long is closed.
+pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Binds `addr` and serves the API there; returns the bound address and the accept task.
 pub fn serve(
@@ -52,9 +55,13 @@ async fn connection(core: Arc<Core>, mut tcp: Async<TcpStream>) {
                 if parser.take_continue() {
                     let _ = tcp.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await;
                 }
-                match tcp.read(&mut chunk).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => {
+                let read = async { tcp.read(&mut chunk).await.ok() }.or(async {
+                    smol::Timer::after(IDLE_TIMEOUT).await;
+                    None
+                });
+                match read.await {
+                    None | Some(0) => return,
+                    Some(n) => {
                         buf.extend_from_slice(&chunk[..n]);
                         continue;
                     }

@@ -9,6 +9,7 @@ use async_tungstenite::tungstenite::Message;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
 use async_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use async_tungstenite::tungstenite::http::{HeaderValue, StatusCode};
+use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use smol::channel;
@@ -20,6 +21,8 @@ use crate::driver::Spawner;
 
 /// Outgoing frames queued per connection before events for it are dropped.
 pub const OUTGOING: usize = 1024;
+/// Largest action frame accepted from a bot (tungstenite's default is 64 MiB).
+pub const MAX_FRAME_BYTES: usize = 1024 * 1024;
 /// How often a reverse connection waiting for the login checks again.
 const LOGIN_WAIT: Duration = Duration::from_millis(200);
 
@@ -55,6 +58,12 @@ pub fn serve(
         }
     });
     Ok((local, task))
+}
+
+fn limits() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES))
 }
 
 fn refuse(status: StatusCode) -> ErrorResponse {
@@ -94,7 +103,8 @@ async fn accept(core: Arc<Core>, tcp: Async<TcpStream>) {
             )),
         }
     };
-    let ws = match async_tungstenite::accept_hdr_async(tcp, check).await {
+    let ws = match async_tungstenite::accept_hdr_async_with_config(tcp, check, Some(limits())).await
+    {
         Ok(ws) => ws,
         Err(e) => {
             tracing::debug!("OneBot WebSocket handshake: {e}");
@@ -222,6 +232,6 @@ async fn connect(
     let addrs = smol::net::resolve((host.as_str(), port)).await?;
     let addr = addrs.first().ok_or("no address")?;
     let tcp = Async::<TcpStream>::connect(*addr).await?;
-    let (ws, _) = async_tungstenite::client_async(req, tcp).await?;
+    let (ws, _) = async_tungstenite::client_async_with_config(req, tcp, Some(limits())).await?;
     Ok(ws)
 }
