@@ -527,3 +527,36 @@ fn set_restart_logs_in_again_and_a_default_quick_reply_ats_the_sender() {
         }
     });
 }
+
+#[test]
+fn a_friend_request_is_a_request_event_and_approving_it_is_unsupported() {
+    let (host, gw) = gateway(|_| {});
+    let events = gw.core().subscribe();
+    within(30, "friend request", async {
+        ready(&gw).await;
+        let value = json!({"poll_type": "system_message", "value": {
+            "type": "verify_required", "from_uin": 777, "account": 55555, "msg": "let me in",
+            "stat": 10, "uiuin": "", "allow": 1, "client_type": 1, "seq": 1,
+        }});
+        host.control(move |e| e.inject(BOT, value)).await.unwrap();
+        let e = loop {
+            let e = events.recv().await.unwrap();
+            if e["post_type"] == "request" {
+                break e;
+            }
+        };
+        assert_eq!(e["request_type"], "friend");
+        assert_eq!(e["user_id"], 55555);
+        assert_eq!(e["comment"], "let me in");
+        let r = call(
+            &gw,
+            "set_friend_add_request",
+            json!({"flag": e["flag"], "approve": true}),
+        )
+        .await;
+        assert_eq!(
+            (r["retcode"].clone(), r["status"].clone()),
+            (json!(1404), json!("failed"))
+        );
+    });
+}
