@@ -33,6 +33,7 @@
 
 pub mod driver;
 mod net;
+pub mod onebot;
 pub mod resolve;
 pub mod serve;
 pub mod tls;

@@ -7,6 +7,7 @@ mod demo;
 mod emulator_cmd;
 mod json;
 mod names;
+mod onebot;
 mod run;
 mod style;
 
@@ -38,6 +39,8 @@ enum Command {
     Run(RunArgs),
     /// Serve the WebQQ servers (every virtual host on one port).
     Emulator(EmulatorArgs),
+    /// Serve a session as a OneBot v11 implementation (HTTP, webhook, WebSocket).
+    Onebot(Box<onebot::OnebotArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -132,6 +135,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => demo::main(a),
         Command::Run(a) => run::main(a),
         Command::Emulator(a) => emulator_cmd::main(a),
+        Command::Onebot(a) => onebot::main(*a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

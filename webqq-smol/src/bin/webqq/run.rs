@@ -26,7 +26,7 @@ pub fn main(args: RunArgs) -> Result<(), Error> {
     smol::block_on(run(args))
 }
 
-fn first_line(text: &str) -> String {
+pub(crate) fn first_line(text: &str) -> String {
     text.lines()
         .next()
         .unwrap_or("")
@@ -39,46 +39,10 @@ async fn run(args: RunArgs) -> Result<(), Error> {
     let password = if args.password_stdin {
         let line = lines.next().await.ok_or("no password on stdin")??;
         Some(first_line(&line))
-    } else if let Some(path) = &args.password_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read password file {}: {e}", path.display()))?;
-        Some(first_line(&text))
     } else {
         None
     };
-    let profile = args.profile.unwrap_or(if args.qr {
-        Profile::S2018
-    } else {
-        Profile::S2015
-    });
-    let mut s = session::SessionConfig::new(profile.into(), args.qq.unwrap_or(0));
-    s.password = password.as_deref().map(PasswordMd5::from_password);
-    s.seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64);
-    let mut config = SessionConfig::new(ClientConfig::new(s));
-    let mut resolver = Resolver::new();
-    for o in args.resolve {
-        resolver.add(o);
-    }
-    if let Some(addr) = args.emulator {
-        for o in Resolver::emulator(addr).overrides() {
-            resolver.add(o.clone());
-        }
-    }
-    config.resolver = resolver;
-    if let Some(ca) = &args.ca {
-        config.tls = Some(tls::client_config(Some(ca))?);
-    }
-    if let Some(path) = &args.state
-        && path.exists()
-    {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read state file {}: {e}", path.display()))?;
-        let state: ClientState = serde_json::from_str(&text)
-            .map_err(|e| format!("state file {}: {e}", path.display()))?;
-        config.resume = Some(state);
-    }
+    let config = session_config(&args, password)?;
     let session = Arc::new(Session::start(config));
     let mut ui = Ui {
         json: args.json,
@@ -122,7 +86,57 @@ async fn run(args: RunArgs) -> Result<(), Error> {
     Ok(())
 }
 
-async fn save_state(session: &Session, path: Option<&Path>) {
+/// The session `args` ask for (also used by `webqq onebot`); `password` read from stdin
+/// already when `--password-stdin`.
+pub(crate) fn session_config(
+    args: &RunArgs,
+    password: Option<String>,
+) -> Result<SessionConfig, Error> {
+    let password = match (&args.password_file, password) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read password file {}: {e}", path.display()))?;
+            Some(first_line(&text))
+        }
+        (None, p) => p,
+    };
+    let profile = args.profile.unwrap_or(if args.qr {
+        Profile::S2018
+    } else {
+        Profile::S2015
+    });
+    let mut s = session::SessionConfig::new(profile.into(), args.qq.unwrap_or(0));
+    s.password = password.as_deref().map(PasswordMd5::from_password);
+    s.seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let mut config = SessionConfig::new(ClientConfig::new(s));
+    let mut resolver = Resolver::new();
+    for o in args.resolve.iter().cloned() {
+        resolver.add(o);
+    }
+    if let Some(addr) = args.emulator {
+        for o in Resolver::emulator(addr).overrides() {
+            resolver.add(o.clone());
+        }
+    }
+    config.resolver = resolver;
+    if let Some(ca) = &args.ca {
+        config.tls = Some(tls::client_config(Some(ca))?);
+    }
+    if let Some(path) = &args.state
+        && path.exists()
+    {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read state file {}: {e}", path.display()))?;
+        let state: ClientState = serde_json::from_str(&text)
+            .map_err(|e| format!("state file {}: {e}", path.display()))?;
+        config.resume = Some(state);
+    }
+    Ok(config)
+}
+
+pub(crate) async fn save_state(session: &Session, path: Option<&Path>) {
     let Some(path) = path else { return };
     if let Ok(Some(state)) = session.export_state().await {
         match serde_json::to_string(&state) {
