@@ -13,7 +13,9 @@ use webqq_proto::http1::codec::{DecoderConfig, decode_all};
 const METHODS: [Method; 4] = [Method::GET, Method::HEAD, Method::POST, Method::CONNECT];
 
 fuzz_target!(|data: &[u8]| {
-    let [method, switches, cut_a, cut_b, input @ ..] = data else { return };
+    let [method, switches, cut_a, cut_b, input @ ..] = data else {
+        return;
+    };
     let mut config = DecoderConfig::default();
     let leniency = &mut config.leniency;
     leniency.obs_fold = switches & 1 != 0;
@@ -33,19 +35,32 @@ fuzz_target!(|data: &[u8]| {
     let methods = [METHODS[usize::from(method % 4)].clone(), Method::GET];
 
     let len = input.len();
-    let mut cuts = [usize::from(*cut_a) * len / 255, usize::from(*cut_b) * len / 255];
+    let mut cuts = [
+        usize::from(*cut_a) * len / 255,
+        usize::from(*cut_b) * len / 255,
+    ];
     cuts.sort_unstable();
-    let pieces = [&input[..cuts[0]], &input[cuts[0]..cuts[1]], &input[cuts[1]..]];
+    let pieces = [
+        &input[..cuts[0]],
+        &input[cuts[0]..cuts[1]],
+        &input[cuts[1]..],
+    ];
 
     let whole = decode_all(config, &methods, [input], true);
     let split = decode_all(config, &methods, pieces, true);
     assert_eq!(whole, split, "whole and split decoding differ at EOF");
     let bytewise = decode_all(config, &methods, input.chunks(1), true);
-    assert_eq!(whole, bytewise, "whole and byte-by-byte decoding differ at EOF");
+    assert_eq!(
+        whole, bytewise,
+        "whole and byte-by-byte decoding differ at EOF"
+    );
 
     let open = decode_all(config, &methods, [input], false);
     let split_open = decode_all(config, &methods, pieces, false);
-    assert_eq!(open.messages, split_open.messages, "completed messages differ without EOF");
+    assert_eq!(
+        open.messages, split_open.messages,
+        "completed messages differ without EOF"
+    );
     if split_open.error.is_some() {
         assert_eq!(open.error, split_open.error, "errors differ without EOF");
     }

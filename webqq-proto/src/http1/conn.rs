@@ -184,6 +184,11 @@ impl Conn {
         self.deadline = head_timeout.map(|t| now + t);
     }
 
+    /// Whether any byte of the current exchange's request was handed out for writing.
+    pub(crate) fn has_written(&self) -> bool {
+        self.written > 0
+    }
+
     fn attempt(&self) -> Attempt {
         Attempt {
             reused: self.reused,

@@ -218,6 +218,17 @@ impl<T> Agent<T> {
         self.requests.len()
     }
 
+    /// Whether any byte of request `id`'s current attempt has been handed out for writing
+    /// (false when it is delayed, queued, connecting, answered or unknown). A caller that must
+    /// know whether a request that later times out may have reached the server (a chat send)
+    /// asks this after each [`Output::Write`].
+    pub fn is_written(&self, id: RequestId) -> bool {
+        match self.requests.get(&id).map(|r| r.place) {
+            Some(Place::OnConn(conn)) => self.conns.get(&conn).is_some_and(Conn::has_written),
+            _ => false,
+        }
+    }
+
     /// Queues `request` (an absolute http/https URI; body as `Bytes`). Exactly one
     /// [`Output::Response`] with the returned id follows, unless the request is cancelled.
     /// A request the agent cannot send is answered with an error at the next poll.

@@ -128,6 +128,9 @@ pub enum TransportError {
         /// Whether any byte of the request had been written.
         written: bool,
     },
+    /// The engine refused the request before sending any byte of it (for example a header
+    /// it cannot encode).
+    NotSent(String),
     /// Anything else the engine reports (body too large, bad framing …).
     Other(String),
 }
@@ -138,7 +141,7 @@ impl TransportError {
     pub fn may_have_reached_server(&self) -> bool {
         match self {
             TransportError::Timeout { written } | TransportError::Closed { written } => *written,
-            TransportError::Connect(_) => false,
+            TransportError::Connect(_) | TransportError::NotSent(_) => false,
             TransportError::Other(_) => true,
         }
     }
@@ -154,6 +157,7 @@ impl fmt::Display for TransportError {
             TransportError::Closed { written } => {
                 write!(f, "connection closed (request written: {written})")
             }
+            TransportError::NotSent(e) => write!(f, "not sent: {e}"),
             TransportError::Other(e) => f.write_str(e),
         }
     }

@@ -1393,3 +1393,30 @@ mod chaos {
         }
     }
 }
+
+/// Found by the simulation (seed 241): a relink while a temporary-session signature was
+/// being fetched left the outbox waiting for an answer the new generation ignores; the
+/// send never got an outcome.
+#[test]
+fn relink_during_signature_fetch_still_sends() {
+    let (mut h, poll) = online_w2014();
+    let via = SessionVia::Group(500);
+    let a = send_text(&mut h, Target::Session { to_uin: 11, via }, "psst");
+    let sig = h.take(Tag::C2cSig { to_uin: 11, via });
+    poll_reply(&mut h, &poll, r#"{"retcode":121,"t":"0"}"#);
+    let relink = h.take(Tag::Relink);
+    h.reply(
+        &relink,
+        200,
+        r#"{"retcode":0,"result":{"uin":123456789,"psessionid":"PS9"}}"#.to_string(),
+        &[],
+    );
+    // The old signature request times out, ignored: a new one was asked for.
+    h.fail(&sig, TransportError::Timeout { written: true });
+    h.ok(
+        Tag::C2cSig { to_uin: 11, via },
+        r#"{"retcode":0,"result":{"type":0,"value":"abcdef","flags":{"text":1}}}"#,
+    );
+    h.ok(Tag::Send(a), r#"{"retcode":0,"result":"ok"}"#);
+    assert!(h.events().contains(&Event::Sent { handle: a }));
+}

@@ -72,13 +72,7 @@ impl Session {
         self.c2c_sigs.clear();
         self.seqs.clear();
         self.refresh = None;
-        if self.outbox.in_flight {
-            // A signature request of the old session will not be answered into this one.
-            self.outbox.in_flight = self
-                .inflight
-                .values()
-                .any(|(t, _)| matches!(t, Tag::Send(_)));
-        }
+        self.release_stale_sig_request();
         let use_password = match self.profile.login_flow {
             LoginFlow::Password => true,
             LoginFlow::PasswordOrQr => self.cfg.password.is_some(),
@@ -941,6 +935,7 @@ impl Session {
     fn start_relink(&mut self, retcode: i64, now: Instant) {
         self.emit(Event::Relinking { retcode });
         self.generation += 1;
+        self.release_stale_sig_request();
         self.poll_inflight = false;
         self.timers.retain(|&(_, a)| a != Action::Poll);
         self.phase = Phase::Relink { attempt: 1 };
@@ -1031,6 +1026,19 @@ impl Session {
     }
 
     // ---- outbox -------------------------------------------------------------------------
+
+    /// After the generation changed: a temporary-session signature request of the old
+    /// generation will be ignored when it answers, so it no longer holds the outbox (else
+    /// the send waiting for it never gets an outcome). A send request does hold it: its
+    /// outcome survives a re-login.
+    fn release_stale_sig_request(&mut self) {
+        if self.outbox.in_flight {
+            self.outbox.in_flight = self
+                .inflight
+                .values()
+                .any(|(t, _)| matches!(t, Tag::Send(_)));
+        }
+    }
 
     pub(super) fn pump_outbox(&mut self, now: Instant) {
         if self.phase != Phase::Online || self.outbox.in_flight {

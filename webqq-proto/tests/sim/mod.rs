@@ -1,0 +1,387 @@
+//! Deterministic simulation (issue 7): a [`Client`], a server side and a virtual network
+//! between them, all sans-IO, stepped in virtual time from one seed.
+//!
+//! - [`Server`]: the server side's vocabulary (accepted, data, eof, time → write, close,
+//!   timeout), implemented by the scripted [`mini::MiniServer`] and by any other server
+//!   (the emulator) through the same trait.
+//! - [`net::Net`]: latency, jitter, split reads, partial writes, resets, drops in either
+//!   direction, idle-close exactly when a request arrives, stalls.
+//! - [`scenario`]: a seeded scenario generator and the invariants checked on every seed.
+//!
+//! A run records a readable trace of every input and output when asked (`SIM_SEED=S`).
+#![allow(dead_code)]
+
+#[cfg(feature = "emulator")]
+pub mod emu;
+#[cfg(feature = "emulator")]
+pub mod emu_scenario;
+pub mod mini;
+pub mod net;
+pub mod scenario;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+use webqq_proto::client::{Input, Output};
+use webqq_proto::http1::ConnId;
+use webqq_proto::webqq::session::Event;
+use webqq_proto::{Client, ClientConfig};
+
+use net::{Dir, Net, NetFaults};
+
+/// What a server side asks of the network.
+#[derive(Debug)]
+pub enum ServerOut {
+    /// Write bytes on a connection.
+    Write(u64, Bytes),
+    /// Close a connection (after earlier writes).
+    Close(u64),
+    /// Nothing more until this instant.
+    Timeout(Instant),
+}
+
+/// A sans-IO server side: the emulator's vocabulary, so either the scripted server or the
+/// emulator plugs in.
+pub trait Server {
+    /// A client connected.
+    fn accepted(&mut self, now: Instant, conn: u64);
+    /// Bytes arrived.
+    fn data(&mut self, now: Instant, conn: u64, bytes: &[u8]);
+    /// The client closed (or the connection broke).
+    fn eof(&mut self, now: Instant, conn: u64);
+    /// Time passed.
+    fn time(&mut self, now: Instant);
+    /// The next thing to do, ending with a timeout.
+    fn poll(&mut self) -> ServerOut;
+}
+
+/// Steps of one run at most, so a livelock fails instead of hanging.
+pub const MAX_STEPS: usize = 200_000;
+/// Client outputs handled in one step at most (a loop that never reaches `Timeout` is a bug).
+pub const MAX_OUTPUTS_PER_STEP: usize = 10_000;
+
+/// A scheduled thing for the virtual world.
+#[derive(Debug)]
+pub enum Due {
+    /// Bytes reach one side.
+    Bytes(Dir, ConnId, Bytes),
+    /// One side sees EOF.
+    Eof(Dir, ConnId),
+    /// The client sees a reset.
+    Reset(ConnId),
+    /// The connection attempt completes (true) or is refused (false).
+    Connected(ConnId, bool),
+    /// A scenario action (index into the action list).
+    Action(usize),
+}
+
+/// The whole simulated system.
+pub struct Sim<S: Server> {
+    /// The client under test.
+    pub client: Client,
+    /// The server side.
+    pub server: S,
+    /// The network.
+    pub net: Net,
+    /// Virtual now.
+    pub now: Instant,
+    /// Start of the run.
+    pub t0: Instant,
+    queue: BTreeMap<(Instant, u64), Due>,
+    seq: u64,
+    /// Every event the application got, with its virtual time.
+    pub events: Vec<(Duration, Event)>,
+    /// The readable trace (only when tracing).
+    pub trace: Option<String>,
+    /// Steps taken.
+    pub steps: usize,
+    /// Largest number of requests the agent held at once.
+    pub max_pending: usize,
+}
+
+impl<S: Server> Sim<S> {
+    /// A system at virtual time `t0` with the network's faults drawn from `seed`.
+    pub fn new(config: ClientConfig, server: S, faults: NetFaults, seed: u64, t0: Instant) -> Self {
+        Sim {
+            client: Client::new(config, t0),
+            server,
+            net: Net::new(faults, ChaCha8Rng::seed_from_u64(seed ^ 0x006e_6574)),
+            now: t0,
+            t0,
+            queue: BTreeMap::new(),
+            seq: 0,
+            events: Vec::new(),
+            trace: None,
+            steps: 0,
+            max_pending: 0,
+        }
+    }
+
+    /// Records a readable trace of every input and output.
+    pub fn with_trace(mut self) -> Self {
+        self.trace = Some(String::new());
+        self
+    }
+
+    /// Virtual time since the start.
+    pub fn elapsed(&self) -> Duration {
+        self.now - self.t0
+    }
+
+    fn log(&mut self, what: impl FnOnce() -> String) {
+        if let Some(t) = &mut self.trace {
+            let _ = writeln!(
+                t,
+                "{:>10.3}s {}",
+                (self.now - self.t0).as_secs_f64(),
+                what()
+            );
+        }
+    }
+
+    /// Schedules `due` at `at`.
+    pub fn schedule(&mut self, at: Instant, due: Due) {
+        self.seq += 1;
+        self.queue.insert((at, self.seq), due);
+    }
+
+    /// Runs until `done` says so (checked after every step) or `limit` of virtual time
+    /// passed; `act` carries out scenario actions. Returns whether `done` was reached.
+    pub fn run(
+        &mut self,
+        limit: Duration,
+        mut act: impl FnMut(&mut Self, usize),
+        mut done: impl FnMut(&Self) -> bool,
+    ) -> bool {
+        let end = self.t0 + limit;
+        loop {
+            self.steps += 1;
+            if self.steps >= MAX_STEPS {
+                let trace = self
+                    .trace
+                    .as_deref()
+                    .unwrap_or("(replay with SIM_SEED for a trace)");
+                let tail: Vec<&str> = trace.lines().rev().take(60).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "livelock: {} steps; the trace ends:\n{}",
+                    self.steps,
+                    tail.join("\n")
+                );
+            }
+            let client_at = self.drain_client();
+            let server_at = self.drain_server();
+            if done(self) {
+                return true;
+            }
+            let next_due = self.queue.keys().next().map(|(at, _)| *at);
+            let next = [Some(client_at), Some(server_at), next_due]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap();
+            if next > end {
+                return false;
+            }
+            // Time is fed even when it did not move: a side whose deadline is now needs it
+            // to act (the harness must not be the one that livelocks).
+            self.now = self.now.max(next);
+            self.client.handle_input(Input::Time(self.now));
+            self.server.time(self.now);
+            while let Some(entry) = self.queue.first_entry() {
+                if entry.key().0 > self.now {
+                    break;
+                }
+                let due = entry.remove();
+                self.deliver(due, &mut act);
+            }
+        }
+    }
+
+    fn deliver(&mut self, due: Due, act: &mut impl FnMut(&mut Self, usize)) {
+        match due {
+            Due::Action(i) => {
+                self.log(|| format!("action #{i}"));
+                act(self, i);
+            }
+            Due::Connected(conn, ok) => {
+                if !self.net.client_open(conn) {
+                    return;
+                }
+                if ok {
+                    self.log(|| format!("client ← Connected({conn})"));
+                    self.server.accepted(self.now, conn.0);
+                    self.client.handle_input(Input::Connected { conn });
+                } else {
+                    self.log(|| format!("client ← ConnectFailed({conn})"));
+                    self.net.forget(conn);
+                    self.client.handle_input(Input::ConnectFailed {
+                        conn,
+                        error: std::io::ErrorKind::ConnectionRefused,
+                    });
+                }
+            }
+            Due::Bytes(Dir::ToServer, conn, bytes) => {
+                if !self.net.server_open(conn) {
+                    return;
+                }
+                self.log(|| format!("server ← {} bytes on {conn}: {}", bytes.len(), show(&bytes)));
+                self.server.data(self.now, conn.0, &bytes);
+            }
+            Due::Bytes(Dir::ToClient, conn, bytes) => {
+                if !self.net.client_open(conn) {
+                    return;
+                }
+                self.net.delivered_to_client(conn, bytes.len());
+                self.log(|| format!("client ← {} bytes on {conn}: {}", bytes.len(), show(&bytes)));
+                self.client.handle_input(Input::Data {
+                    conn,
+                    bytes: &bytes,
+                });
+            }
+            Due::Eof(Dir::ToServer, conn) => {
+                if self.net.close_server(conn) {
+                    self.log(|| format!("server ← Eof({conn})"));
+                    self.server.eof(self.now, conn.0);
+                }
+            }
+            Due::Eof(Dir::ToClient, conn) => {
+                if self.net.close_client(conn) {
+                    self.log(|| format!("client ← Eof({conn})"));
+                    self.client.handle_input(Input::Eof { conn });
+                }
+            }
+            Due::Reset(conn) => {
+                if self.net.close_client(conn) {
+                    self.log(|| format!("client ← Failed({conn}, ConnectionReset)"));
+                    self.client.handle_input(Input::Failed {
+                        conn,
+                        error: std::io::ErrorKind::ConnectionReset,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Carries out the client's outputs; returns its next deadline.
+    fn drain_client(&mut self) -> Instant {
+        for _ in 0..MAX_OUTPUTS_PER_STEP {
+            let out = self.client.poll_output();
+            self.max_pending = self.max_pending.max(self.client.agent().pending());
+            match out {
+                Output::Timeout(at) => return at,
+                Output::Connect { conn, origin } => {
+                    self.log(|| format!("client → Connect({conn}, {origin})"));
+                    let (at, ok) = self.net.connect(self.now, conn);
+                    self.schedule(at, Due::Connected(conn, ok));
+                }
+                Output::Write { conn, bytes } => {
+                    self.log(|| {
+                        format!("client → {} bytes on {conn}: {}", bytes.len(), show(&bytes))
+                    });
+                    for (at, due) in self.net.client_write(self.now, conn, bytes) {
+                        self.schedule(at, due);
+                    }
+                }
+                Output::Close { conn } => {
+                    self.log(|| format!("client → Close({conn})"));
+                    if let Some(at) = self.net.client_close(self.now, conn) {
+                        self.schedule(at, Due::Eof(Dir::ToServer, conn));
+                    }
+                }
+                Output::Event(e) => {
+                    self.log(|| format!("client → Event({e:?})"));
+                    self.events.push((self.elapsed(), e));
+                }
+            }
+        }
+        panic!("the client never returned Timeout");
+    }
+
+    /// Carries out the server's outputs; returns its next deadline.
+    fn drain_server(&mut self) -> Instant {
+        for _ in 0..MAX_OUTPUTS_PER_STEP {
+            match self.server.poll() {
+                ServerOut::Timeout(at) => return at.max(self.now),
+                ServerOut::Write(c, bytes) => {
+                    let conn = ConnId(c);
+                    self.log(|| {
+                        format!("server → {} bytes on {conn}: {}", bytes.len(), show(&bytes))
+                    });
+                    for (at, due) in self.net.server_write(self.now, conn, bytes) {
+                        self.schedule(at, due);
+                    }
+                }
+                ServerOut::Close(c) => {
+                    let conn = ConnId(c);
+                    self.log(|| format!("server → Close({conn})"));
+                    if let Some(at) = self.net.server_close(self.now, conn) {
+                        self.schedule(at, Due::Eof(Dir::ToClient, conn));
+                    }
+                }
+            }
+        }
+        panic!("the server never returned Timeout");
+    }
+
+    /// The client process dies and `client` starts in its place: the server sees every
+    /// old connection end, and nothing in flight reaches the new client.
+    pub fn replace_client(&mut self, client: Client) {
+        for conn in self.net.forget_all() {
+            self.log(|| format!("server ← Eof({conn}) (client process ended)"));
+            self.server.eof(self.now, conn.0);
+        }
+        self.queue.retain(|_, due| matches!(due, Due::Action(_)));
+        self.client = client;
+    }
+
+    /// Events so far that match `f`.
+    pub fn count(&self, f: impl Fn(&Event) -> bool) -> usize {
+        self.events.iter().filter(|(_, e)| f(e)).count()
+    }
+}
+
+/// The first line of an HTTP message and the start of its body, for the trace.
+fn show(bytes: &[u8]) -> String {
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(bytes.len())
+        .min(120);
+    let mut out = String::from_utf8_lossy(&bytes[..end]).into_owned();
+    if let Some(body) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+        let body = &bytes[body + 4..];
+        if !body.is_empty() {
+            out.push_str(" | ");
+            out.push_str(&String::from_utf8_lossy(&body[..body.len().min(160)]));
+        }
+    }
+    out
+}
+
+/// Seeds to run: `SIM_SEED=S` one, else `SIM_SEEDS=N` (default `default`) from 0.
+pub fn seeds(default: u64) -> (Vec<u64>, bool) {
+    if let Ok(s) = std::env::var("SIM_SEED") {
+        return (vec![s.parse().expect("SIM_SEED is a number")], true);
+    }
+    let n = std::env::var("SIM_SEEDS")
+        .ok()
+        .map(|s| s.parse().expect("SIM_SEEDS is a number"))
+        .unwrap_or(default);
+    ((0..n).collect(), false)
+}
+
+/// Counts by name, for the run's summary.
+#[derive(Debug, Default)]
+pub struct Tally(pub BTreeMap<&'static str, u64>);
+
+impl Tally {
+    /// Adds `n` to `name`.
+    pub fn add(&mut self, name: &'static str, n: u64) {
+        *self.0.entry(name).or_default() += n;
+    }
+}

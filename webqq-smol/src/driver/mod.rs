@@ -1,0 +1,239 @@
+//! The client driver: a [`Session`] owns a [`Client`] in a task that runs its `poll_output`
+//! loop on async-io (design.md, Adapters). It opens a connection task for each `Connect`,
+//! queues each `Write`, drops the connection on `Close`, arms one timer for `Timeout`, and
+//! feeds every read, EOF, failure and timer back as an `Input`. No HTTP or WebQQ decision is
+//! made here.
+mod run;
+mod spawner;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_rustls::rustls::ClientConfig as TlsConfig;
+use smol::channel::{self, Receiver, Sender};
+use webqq_proto::webqq::content::Message;
+use webqq_proto::webqq::request::Target;
+use webqq_proto::webqq::session::{Event, SendFailure};
+use webqq_proto::{Client, ClientConfig, ClientState};
+
+use crate::resolve::Resolver;
+pub use spawner::Spawner;
+
+/// Events buffered for the application before the session waits for it to catch up (its
+/// own sockets are then left unread; other sessions are not affected).
+pub const EVENT_BUFFER: usize = 1024;
+/// Latency samples kept (the most recent).
+pub const MAX_LATENCY_SAMPLES: usize = 10_000;
+
+/// Everything to start a [`Session`].
+#[derive(Clone)]
+pub struct SessionConfig {
+    /// The core's configuration (account, profile, seed, limits).
+    pub client: ClientConfig,
+    /// Saved state to resume instead of logging in (see [`Session::export_state`]).
+    pub resume: Option<ClientState>,
+    /// Host overrides.
+    pub resolver: Resolver,
+    /// TLS for https origins; `None`: webpki roots only.
+    pub tls: Option<Arc<TlsConfig>>,
+}
+
+impl fmt::Debug for SessionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionConfig")
+            .field("client", &self.client)
+            .field("resume", &self.resume.as_ref().map(|_| "<state>"))
+            .field("resolver", &self.resolver)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionConfig {
+    /// A session for `client` with no overrides and the webpki roots.
+    pub fn new(client: ClientConfig) -> Self {
+        SessionConfig {
+            client,
+            resume: None,
+            resolver: Resolver::new(),
+            tls: None,
+        }
+    }
+
+    /// Trusts the CA certificates of a PEM file besides the webpki roots.
+    pub fn trust_ca_file(mut self, path: impl Into<PathBuf>) -> std::io::Result<Self> {
+        self.tls = Some(crate::tls::client_config(Some(&path.into()))?);
+        Ok(self)
+    }
+}
+
+/// How one send ended: the first of `Sent`, `Uncertain` or `SendFailed` for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// Delivered.
+    Sent,
+    /// Probably delivered, not resent (retcode 1202 / 100100, or the connection failed after
+    /// the request was written); a `Confirmed` event may follow on the event stream.
+    Uncertain {
+        /// The server's retcode; `None` for a transport failure.
+        retcode: Option<i64>,
+    },
+    /// Certainly not delivered.
+    Failed(SendFailure),
+}
+
+impl SendOutcome {
+    /// `sent`, `uncertain` or `failed`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SendOutcome::Sent => "sent",
+            SendOutcome::Uncertain { .. } => "uncertain",
+            SendOutcome::Failed(_) => "failed",
+        }
+    }
+}
+
+/// The session's task has ended (it was dropped or panicked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped;
+
+impl fmt::Display for Stopped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the session has stopped")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// What the adapter measured, beside the core's own statistics.
+#[derive(Debug, Clone, Default)]
+pub struct NetStats {
+    /// Connections that opened.
+    pub connected: u64,
+    /// Connections that failed to open.
+    pub connect_failed: u64,
+    /// Time from a write on an otherwise quiet connection to the first byte back (held
+    /// long-polls included), most recent [`MAX_LATENCY_SAMPLES`].
+    pub latencies: Vec<Duration>,
+}
+
+impl NetStats {
+    /// The `q`-quantile (0..=1) of [`latencies`](Self::latencies).
+    pub fn latency_quantile(&self, q: f64) -> Option<Duration> {
+        let mut v = self.latencies.clone();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort();
+        let i = ((v.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize;
+        Some(v[i])
+    }
+}
+
+type Inspect = Box<dyn FnOnce(&mut Client, &NetStats) + Send>;
+
+/// What the handle asks of the driver task, and what connection tasks report.
+pub(crate) enum Msg {
+    Send {
+        target: Target,
+        message: Message,
+        reply: Sender<SendOutcome>,
+    },
+    Inspect(Inspect),
+    Connected {
+        conn: webqq_proto::http1::ConnId,
+        writes: Sender<bytes::Bytes>,
+    },
+    ConnectFailed {
+        conn: webqq_proto::http1::ConnId,
+        error: std::io::ErrorKind,
+    },
+    Read {
+        conn: webqq_proto::http1::ConnId,
+        read: crate::net::Read,
+    },
+}
+
+/// A running WebQQ session. Dropping it stops the session and closes its connections.
+pub struct Session {
+    to_driver: Sender<Msg>,
+    events: Receiver<Event>,
+    _task: smol::Task<()>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session").finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Starts a session on smol's global executor: it logs in (or resumes) at once.
+    pub fn start(config: SessionConfig) -> Session {
+        Session::start_on(&Spawner::Global, config)
+    }
+
+    /// Starts a session whose tasks run on `spawner`. Sessions sharing an executor are
+    /// isolated: each has its own task, channels and sockets.
+    pub fn start_on(spawner: &Spawner, config: SessionConfig) -> Session {
+        let (to_driver, from_handle) = channel::bounded(EVENT_BUFFER);
+        let (events_tx, events) = channel::bounded(EVENT_BUFFER);
+        let driver = run::Driver::new(config, spawner.clone(), to_driver.clone(), events_tx);
+        let task = spawner.spawn(driver.run(from_handle));
+        Session {
+            to_driver,
+            events,
+            _task: task,
+        }
+    }
+
+    /// The events, in order, as an async stream (`Receiver` implements `Stream`). Clones
+    /// share one queue: each event goes to one of them.
+    pub fn events(&self) -> Receiver<Event> {
+        self.events.clone()
+    }
+
+    /// The next event; `None` once the session has stopped and all events were taken.
+    pub async fn next_event(&self) -> Option<Event> {
+        self.events.recv().await.ok()
+    }
+
+    /// Queues a message and resolves to its outcome. The outcome events also appear on the
+    /// event stream.
+    pub async fn send(&self, target: Target, message: Message) -> Result<SendOutcome, Stopped> {
+        let (reply, outcome) = channel::bounded(1);
+        self.to_driver
+            .send(Msg::Send {
+                target,
+                message,
+                reply,
+            })
+            .await
+            .map_err(|_| Stopped)?;
+        outcome.recv().await.map_err(|_| Stopped)
+    }
+
+    /// Runs `f` on the client inside the session's task (contacts, phase, stats, captcha
+    /// answers, logout …) and returns its result.
+    pub async fn with_client<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Client, &NetStats) -> R + Send + 'static,
+    ) -> Result<R, Stopped> {
+        let (tx, rx) = channel::bounded(1);
+        let job: Inspect = Box::new(move |c, s| {
+            let _ = tx.try_send(f(c, s));
+        });
+        self.to_driver
+            .send(Msg::Inspect(job))
+            .await
+            .map_err(|_| Stopped)?;
+        rx.recv().await.map_err(|_| Stopped)
+    }
+
+    /// The state to resume from later (`None` unless online). It holds secrets.
+    pub async fn export_state(&self) -> Result<Option<ClientState>, Stopped> {
+        self.with_client(|c, _| c.export_state().and_then(Result::ok))
+            .await
+    }
+}

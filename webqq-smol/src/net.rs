@@ -1,0 +1,113 @@
+//! Moving bytes: one task per connection, a reader feeding the core's channel and a writer
+//! draining the connection's write queue. Used by the client driver and the emulator host.
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+
+use async_io::Async;
+use bytes::Bytes;
+use futures_rustls::TlsConnector;
+use futures_rustls::rustls::ClientConfig;
+use rustls_pki_types::ServerName;
+use smol::channel::{Receiver, Sender};
+use smol::future::FutureExt;
+use smol::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::resolve::Resolver;
+
+/// Bytes read per call; the cores bound what they keep.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// A byte stream, plain or TLS.
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+
+/// What a connection's reader saw.
+#[derive(Debug)]
+pub(crate) enum Read {
+    /// Bytes arrived.
+    Data(Vec<u8>),
+    /// The peer closed its side.
+    Eof,
+    /// Reading or writing failed.
+    Failed(io::ErrorKind),
+}
+
+/// Runs one connection until the core drops its write queue (the writer then flushes what
+/// is queued, shuts the stream down and the task ends) or writing fails. Everything read is
+/// handed to the core as `wrap(Read)`.
+pub(crate) async fn pump<M: Send + 'static>(
+    stream: Box<dyn Stream>,
+    writes: Receiver<Bytes>,
+    to_core: Sender<M>,
+    wrap: impl Fn(Read) -> M + Send + Sync,
+) {
+    let (mut reader, mut writer) = smol::io::split(stream);
+    let read_side = async {
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            let read = match reader.read(&mut buf).await {
+                Ok(0) => Read::Eof,
+                Ok(n) => Read::Data(buf[..n].to_vec()),
+                Err(e) => Read::Failed(e.kind()),
+            };
+            let last = !matches!(read, Read::Data(_));
+            if to_core.send(wrap(read)).await.is_err() || last {
+                break;
+            }
+        }
+        // The writer decides when the connection ends (the core drops its queue).
+        smol::future::pending::<()>().await;
+    };
+    let write_side = async {
+        while let Ok(bytes) = writes.recv().await {
+            let done = match writer.write_all(&bytes).await {
+                Ok(()) => writer.flush().await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = done {
+                let _ = to_core.send(wrap(Read::Failed(e.kind()))).await;
+                return;
+            }
+        }
+        let _ = writer.close().await;
+    };
+    write_side.or(read_side).await;
+}
+
+/// Opens a connection to `host:port` through the resolver, with TLS when `tls` and the
+/// override (if any) does not ask for plain TCP.
+pub(crate) async fn connect(
+    resolver: &Resolver,
+    host: &str,
+    port: u16,
+    tls: Option<&Arc<ClientConfig>>,
+) -> io::Result<Box<dyn Stream>> {
+    let resolved = resolver.resolve(host, port).await?;
+    let tcp = connect_any(&resolved.addrs).await?;
+    match tls {
+        Some(config) if !resolved.plain => {
+            let name = ServerName::try_from(host.to_string())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+            let stream = TlsConnector::from(Arc::clone(config))
+                .connect(name, tcp)
+                .await?;
+            Ok(Box::new(stream))
+        }
+        _ => Ok(Box::new(tcp)),
+    }
+}
+
+async fn connect_any(addrs: &[SocketAddr]) -> io::Result<Async<TcpStream>> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "no address");
+    for addr in addrs {
+        match Async::<TcpStream>::connect(*addr).await {
+            Ok(s) => {
+                let _ = s.get_ref().set_nodelay(true);
+                return Ok(s);
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
