@@ -234,6 +234,22 @@ fn a_temporary_session_message_goes_through_a_group() {
                 Event::Sent { .. } | Event::Uncertain { .. } | Event::SendFailed { .. }
             )
         });
+        // And back: the member answers in the temporary session (a raw poll event).
+        let answer = serde_json::json!({"poll_type": "sess_message", "value": {
+            "msg_id": 77, "msg_id2": 78, "from_uin": member, "to_uin": 1, "msg_type": 140,
+            "time": 1_500_000_000, "id": gid, "ruin": 10003, "service_type": 0,
+            "content": [["font", {"name": "宋体", "size": 10, "style": [0, 0, 0], "color": "000000"}], "psst back"]
+        }});
+        sim.server.emu.inject(BOT, answer).unwrap();
+        until(&mut sim, "the answer", 60, |e| {
+            text_of(e).is_some_and(|(c, t)| {
+                t == "psst back"
+                    && c == Chat::Session {
+                        from_uin: member,
+                        via: gid,
+                    }
+            })
+        });
         let sent = sim.server.emu.sent(BOT);
         let last = sent.last().map(|m| (m.target, m.text.as_str()));
         if profile == Profile::S2018 {

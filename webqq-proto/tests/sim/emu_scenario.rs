@@ -118,6 +118,7 @@ pub fn generate(seed: u64) -> EmuScenario {
         latency_ms: 0,
         jitter_ms: 0,
         refuse: p(&mut rng, 0.03, faulty),
+        hang_connect: 0.0,
         split: p(&mut rng, 0.6, faulty),
         reset: p(&mut rng, 0.03, lossy),
         drop_to_server: p(&mut rng, 0.02, lossy),
@@ -204,6 +205,8 @@ pub fn generate(seed: u64) -> EmuScenario {
     };
     let incoming = draw(8, "in");
     let sends = draw(6, "out");
+    // Drawn last so that adding it left the earlier draws of every seed as they were.
+    net.hang_connect = p(&mut rng, 0.02, faulty);
     EmuScenario {
         seed,
         profile,

@@ -22,7 +22,7 @@ pub const GROUP: (u64, u64) = (500, 600);
 pub const DISCUSSION: u64 = 700;
 /// A stranger writing through the group (temporary session).
 pub const STRANGER: u64 = 12;
-/// How long an empty poll is held.
+/// How long an empty poll is held by default.
 pub const POLL_HOLD: Duration = Duration::from_secs(30);
 
 const FRIENDS: &str = r#"{"retcode":0,"result":{"friends":[{"uin":11,"categories":0}],"info":[{"uin":11,"nick":"eleven"}],"marknames":[],"categories":[]}}"#;
@@ -70,6 +70,8 @@ pub enum SendFault {
     BadGateway,
     /// Delivered, then the connection is closed without an answer.
     DeliveredNoAnswer,
+    /// Delivered, never answered (the connection stays open).
+    DeliveredHang,
 }
 
 /// Faults of the poll channel (probabilities per poll answer).
@@ -102,6 +104,8 @@ pub struct MiniServer {
     seqs: HashMap<From, u64>,
     /// Faults of the poll channel.
     pub poll_faults: PollFaults,
+    /// How long an empty poll is held.
+    pub poll_hold: Duration,
     /// Fault per send text (default: none).
     pub send_faults: HashMap<String, SendFault>,
     /// Messages written in poll answers: (conn, end offset of the answer on that
@@ -134,6 +138,7 @@ impl MiniServer {
             next_msg_id: 1000,
             seqs: HashMap::new(),
             poll_faults: PollFaults::default(),
+            poll_hold: POLL_HOLD,
             send_faults: HashMap::new(),
             written: Vec::new(),
             skipped: Vec::new(),
@@ -292,7 +297,10 @@ impl MiniServer {
             .unwrap_or(SendFault::None);
         let deliver = matches!(
             fault,
-            SendFault::None | SendFault::Uncertain1202Delivered | SendFault::DeliveredNoAnswer
+            SendFault::None
+                | SendFault::Uncertain1202Delivered
+                | SendFault::DeliveredNoAnswer
+                | SendFault::DeliveredHang
         );
         if deliver {
             *self.delivered.entry(text).or_default() += 1;
@@ -306,6 +314,7 @@ impl MiniServer {
             SendFault::BadGateway => {
                 self.respond(conn, 502, &[], b"Bad Gateway");
             }
+            SendFault::DeliveredHang => {}
             SendFault::DeliveredNoAnswer => {
                 self.bufs.remove(&conn);
                 self.out.push_back(ServerOut::Close(conn));
@@ -357,7 +366,7 @@ impl MiniServer {
                     self.json(old, r#"{"retcode":0,"errmsg":""}"#);
                 }
                 if self.queue.is_empty() {
-                    self.held = Some((conn, self.now + POLL_HOLD));
+                    self.held = Some((conn, self.now + self.poll_hold));
                 } else {
                     self.answer_poll(conn);
                 }

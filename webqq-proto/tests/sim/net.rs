@@ -28,6 +28,8 @@ pub struct NetFaults {
     pub jitter_ms: u64,
     /// A connection attempt is refused.
     pub refuse: f64,
+    /// A connection attempt never completes.
+    pub hang_connect: f64,
     /// A write arrives in several reads (any byte boundary), some later than others.
     pub split: f64,
     /// The connection is reset around a write (before or after it arrives).
@@ -113,6 +115,10 @@ impl Net {
 
     /// A connection attempt: when it completes and whether it is accepted.
     pub fn connect(&mut self, now: Instant, conn: ConnId) -> (Instant, bool) {
+        if self.chance(self.faults.hang_connect) {
+            self.injected.add("hang_connect", 1);
+            return (now + Duration::from_secs(365 * 86_400), true);
+        }
         let ok = !self.chance(self.faults.refuse);
         if !ok {
             self.injected.add("refused", 1);

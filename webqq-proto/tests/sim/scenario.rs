@@ -82,6 +82,7 @@ pub fn generate(seed: u64) -> Scenario {
         latency_ms: 0,
         jitter_ms: 0,
         refuse: p(0.05),
+        hang_connect: 0.0,
         split: p(0.6),
         reset: p(0.04),
         drop_to_server: p(0.03),
@@ -123,7 +124,7 @@ pub fn generate(seed: u64) -> Scenario {
         SendFault::BadGateway,
         SendFault::DeliveredNoAnswer,
     ];
-    let sends = (0..below(&mut rng, 7))
+    let sends: Vec<_> = (0..below(&mut rng, 7))
         .map(|i| {
             let at = Duration::from_millis(below(&mut rng, 120_000));
             let to = tos[below(&mut rng, 4) as usize];
@@ -135,6 +136,8 @@ pub fn generate(seed: u64) -> Scenario {
             (at, to, format!("out-{i}"), fault)
         })
         .collect();
+    // Drawn last so that adding it left the earlier draws of every seed as they were.
+    net.hang_connect = if faulty { unit(&mut rng) * 0.02 } else { 0.0 };
     Scenario {
         seed,
         net,
