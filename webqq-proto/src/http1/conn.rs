@@ -160,7 +160,12 @@ impl Conn {
         self.written = 0;
         self.received = 0;
         self.keep_alive &= !close_after;
-        self.decoder = Some(ResponseDecoder::new(config, method));
+        // The decoder of the last exchange is reused: it keeps what it learnt of the server's
+        // heads (see `codec::head`).
+        match &mut self.decoder {
+            Some(decoder) => decoder.reset_for(method),
+            None => self.decoder = Some(ResponseDecoder::new(config, method)),
+        }
     }
 
     /// Whether the exchange on it started on a reused connection.
@@ -286,7 +291,6 @@ impl Conn {
         if reusable {
             self.state = ConnState::Idle;
             self.since = now;
-            self.decoder = None;
             self.deadline = None;
         } else {
             self.close();

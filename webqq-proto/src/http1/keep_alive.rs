@@ -3,15 +3,17 @@
 //! a request on one idle for about N seconds (keepalive-race.md §8).
 use std::time::Duration;
 
-use http::{HeaderMap, header::HeaderName};
+use http::header::HeaderName;
+
+use super::codec::FieldLookup;
 
 static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 
 /// The longest the client keeps a connection idle when the server announced `timeout=N`:
 /// N less a margin of half of N, at most one second, so that a request is not sent into the
 /// server's own closing moment. `None` when no usable hint was given.
-pub fn idle_limit_from_hint(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(&KEEP_ALIVE)?.to_str().ok()?;
+pub fn idle_limit_from_hint(headers: &impl FieldLookup) -> Option<Duration> {
+    let value = std::str::from_utf8(headers.first(&KEEP_ALIVE)?).ok()?;
     let secs: u64 = value.split(',').find_map(|param| {
         let (name, v) = param.split_once('=')?;
         name.trim()
@@ -25,7 +27,7 @@ pub fn idle_limit_from_hint(headers: &HeaderMap) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+    use http::{HeaderMap, HeaderValue};
 
     #[test]
     fn keep_alive_hint_table() {

@@ -3,6 +3,8 @@ use std::fmt;
 
 use http::Uri;
 
+use super::codec::host_and_port;
+
 /// The URI scheme of an origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scheme {
@@ -49,8 +51,9 @@ impl Origin {
             s if s.eq_ignore_ascii_case("https") => Scheme::Https,
             _ => return None,
         };
-        let host = uri.host().filter(|h| !h.is_empty())?.to_ascii_lowercase();
-        let port = uri.port_u16().unwrap_or(scheme.default_port());
+        let (host, port) = host_and_port(uri);
+        let host = host.filter(|h| !h.is_empty())?.to_ascii_lowercase();
+        let port = port.unwrap_or(scheme.default_port());
         Some(Origin { scheme, host, port })
     }
 }

@@ -2,6 +2,8 @@
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, Uri, Version};
 
+use super::codec::Fields;
+
 /// A complete response, its body content-decoded.
 ///
 /// `Debug` shows header names but not values, and the body's length (they may hold session
@@ -14,8 +16,9 @@ pub struct Response {
     pub status: StatusCode,
     /// Reason phrase as received.
     pub reason: Bytes,
-    /// Header fields as received (`Content-Encoding` kept even though the body is decoded).
-    pub headers: HeaderMap,
+    /// Header fields as received (`Content-Encoding` kept even though the body is decoded);
+    /// reads as an `http::HeaderMap`, built on first use (see [`Fields`]).
+    pub headers: Fields,
     /// The body, gzip/deflate content coding removed.
     pub body: Bytes,
     /// Trailer fields of a chunked body.
@@ -35,7 +38,10 @@ impl std::fmt::Debug for Response {
         f.debug_struct("Response")
             .field("version", &self.version)
             .field("status", &self.status)
-            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field(
+                "headers",
+                &self.headers.raw().map(|(name, _)| name).collect::<Vec<_>>(),
+            )
             .field("body_len", &self.body.len())
             .field("uri", &self.uri)
             .field("attempts", &self.attempts)

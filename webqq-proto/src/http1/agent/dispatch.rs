@@ -4,15 +4,17 @@ use super::*;
 
 impl<T> Agent<T> {
     pub(super) fn dispatch_all(&mut self) {
-        let origins: Vec<Origin> = self
-            .pools
-            .iter()
-            .filter(|(_, p)| !p.queue.is_empty())
-            .map(|(o, _)| o.clone())
-            .collect();
-        for origin in origins {
+        let mut origins = std::mem::take(&mut self.scratch_origins);
+        origins.extend(
+            self.pools
+                .iter()
+                .filter(|(_, p)| !p.queue.is_empty())
+                .map(|(o, _)| o.clone()),
+        );
+        for origin in origins.drain(..) {
             self.dispatch(&origin);
         }
+        self.scratch_origins = origins;
     }
 
     /// Gives queued requests of `origin` idle connections (most recently used first), then

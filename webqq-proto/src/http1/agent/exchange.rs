@@ -10,17 +10,25 @@ impl<T> Agent<T> {
         req.place = Place::OnConn(conn);
         req.attempts += 1;
         req.partial = None;
+        self.extra_fields.clear();
+        if req.accept_encoding {
+            self.extra_fields.push((
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static(ACCEPT_ENCODING),
+            ));
+        }
+        // The jar's cookies are looked up at each attempt: a redirect or a retry may find
+        // new ones.
         if !req.own_cookie && self.jar.holds_any() {
-            match req
+            if let Some(cookie) = req
                 .url(&mut self.urls)
                 .and_then(|url| self.jar.request_header(url))
             {
-                Some(v) => req.request.headers_mut().insert(header::COOKIE, v),
-                None => req.request.headers_mut().remove(header::COOKIE),
-            };
+                self.extra_fields.push((header::COOKIE, cookie));
+            }
         }
         self.write_buf.clear();
-        if let Err(e) = encode_request(&req.request, &mut self.write_buf) {
+        if let Err(e) = encode_request_with(&req.request, &self.extra_fields, &mut self.write_buf) {
             // The connection was not touched: back to the pool.
             if let Some(c) = self.conns.get(&conn) {
                 self.pools
@@ -31,7 +39,7 @@ impl<T> Agent<T> {
             self.fail_request(id, RequestError::InvalidRequest(e));
             return;
         }
-        let close_after = wants_close(req.request.headers());
+        let close_after = req.close_after;
         let method = req.request.method().clone();
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
@@ -71,7 +79,7 @@ impl<T> Agent<T> {
                 let Some(req) = self.requests.get_mut(&id) else {
                     return;
                 };
-                if head.headers.contains_key(header::SET_COOKIE) {
+                if head.headers.has(&header::SET_COOKIE) {
                     if let Some(url) = req.url(&mut self.urls) {
                         self.jar.store_response(url, &head.headers);
                     }
@@ -83,11 +91,11 @@ impl<T> Agent<T> {
                 }
                 let redirect = req.max_redirects > 0
                     && redirect_method(head.status, req.request.method()).is_some()
-                    && head.headers.contains_key(header::LOCATION);
+                    && head.headers.has(&header::LOCATION);
                 let content = match head
                     .headers
-                    .get(header::CONTENT_ENCODING)
-                    .map(|v| v.to_str())
+                    .first(&header::CONTENT_ENCODING)
+                    .map(std::str::from_utf8)
                 {
                     Some(Ok(coding)) if !redirect => {
                         ContentDecoder::new(coding, self.config.decoder.limits.max_body_bytes)
@@ -223,8 +231,8 @@ impl<T> Agent<T> {
         }
         let location = head
             .headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
+            .first(&header::LOCATION)
+            .and_then(|v| std::str::from_utf8(v).ok())
             .unwrap_or("");
         let Some(base) = req.url(&mut self.urls) else {
             let error =

@@ -10,11 +10,13 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, HeaderValue, Request, Uri, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri, header};
 use url::Url;
 
 use super::body::BodyBuf;
-use super::codec::{ContentDecoder, DecodeError, EncodeError, ResponseHead, encode_request};
+use super::codec::{
+    ContentDecoder, DecodeError, EncodeError, FieldLookup, ResponseHead, encode_request_with,
+};
 use super::conn::{Cause, Conn, ConnEvent, ConnState};
 use super::io::IdMap;
 use super::pool::{OriginPool, PoolStatus};
@@ -66,6 +68,10 @@ struct Req<T> {
     url: Option<Url>,
     /// The caller set `Cookie` itself: the jar does not touch it.
     own_cookie: bool,
+    /// `Accept-Encoding` is added when the request is encoded (the caller set none).
+    accept_encoding: bool,
+    /// The request carries `Connection: close`.
+    close_after: bool,
     deadline: Option<Instant>,
     head_timeout: Option<Duration>,
     replay: Replay,
@@ -125,6 +131,9 @@ pub struct Agent<T> {
     write_buf: BytesMut,
     scratch_conns: Vec<ConnId>,
     scratch_requests: Vec<RequestId>,
+    scratch_origins: Vec<Origin>,
+    /// Fields added to the request being encoded (`Accept-Encoding`, `Cookie`); reused.
+    extra_fields: Vec<(HeaderName, HeaderValue)>,
     jar: CookieJar,
     urls: UrlCache,
     stats: AgentStats,
@@ -168,6 +177,8 @@ impl<T> Agent<T> {
             write_buf: BytesMut::new(),
             scratch_conns: Vec::new(),
             scratch_requests: Vec::new(),
+            scratch_origins: Vec::new(),
+            extra_fields: Vec::new(),
             jar: CookieJar::new(),
             urls: UrlCache::default(),
             stats: AgentStats::default(),
@@ -221,7 +232,7 @@ impl<T> Agent<T> {
     /// Queues `request` (an absolute http/https URI; body as `Bytes`). Exactly one
     /// [`Output::Response`] with the returned id follows, unless the request is cancelled.
     /// A request the agent cannot send is answered with an error at the next poll.
-    pub fn submit(&mut self, mut request: Request<Bytes>, options: RequestOptions<T>) -> RequestId {
+    pub fn submit(&mut self, request: Request<Bytes>, options: RequestOptions<T>) -> RequestId {
         let id = RequestId(self.next_request);
         self.next_request += 1;
         self.stats.requests += 1;
@@ -231,12 +242,8 @@ impl<T> Agent<T> {
             self.emit_response(id, options.tag, Err(RequestError::InvalidRequest(err)));
             return id;
         };
-        if self.config.accept_encoding && !request.headers().contains_key(header::ACCEPT_ENCODING) {
-            request.headers_mut().insert(
-                header::ACCEPT_ENCODING,
-                HeaderValue::from_static(ACCEPT_ENCODING),
-            );
-        }
+        let accept_encoding =
+            self.config.accept_encoding && !request.headers().contains_key(header::ACCEPT_ENCODING);
         let place = match options.not_before {
             Some(at) if at > self.now => Place::Delayed(at),
             _ => Place::Queued,
@@ -255,6 +262,7 @@ impl<T> Agent<T> {
             }
         }
         let own_cookie = request.headers().contains_key(header::COOKIE);
+        let close_after = wants_close(request.headers());
         self.requests.insert(
             id,
             Req {
@@ -263,6 +271,8 @@ impl<T> Agent<T> {
                 origin,
                 url: None,
                 own_cookie,
+                accept_encoding,
+                close_after,
                 deadline: options.deadline,
                 head_timeout: options.head_timeout.or(self.config.head_timeout),
                 replay: options.replay,

@@ -14,7 +14,7 @@ use http::{HeaderMap, Method, StatusCode, Version};
 
 use super::chunked::{Chunk, ChunkedDecoder};
 use super::head::HeadReader;
-use super::{BodyFraming, DecodeError, DecoderConfig, Framing, framing};
+use super::{BodyFraming, DecodeError, DecoderConfig, Fields, Framing, framing};
 
 /// A decoded status line and header section.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +25,8 @@ pub struct ResponseHead {
     pub status: StatusCode,
     /// Reason phrase as received (may be empty).
     pub reason: Bytes,
-    /// Header fields, in the order received.
-    pub headers: HeaderMap,
+    /// Header fields, in the order received (a `HeaderMap` on demand: see [`Fields`]).
+    pub headers: Fields,
     /// How the body is delimited and whether the connection may be reused.
     pub framing: Framing,
 }

@@ -1,9 +1,10 @@
 //! Request encoding: `http::Request<Bytes>` → HTTP/1.1 wire bytes.
 use bytes::{BufMut, Bytes, BytesMut};
 use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
 use super::EncodeError;
+use super::authority::host_and_port;
 
 /// Appends the HTTP/1.1 wire form of `req` to `out`: the request line with the origin-form
 /// target (RFC 9112 §3.2.1), `Host` from the URI authority, then the caller's headers in their
@@ -15,10 +16,23 @@ use super::EncodeError;
 /// encoder always frames by length). CR, LF or NUL in the target, a header name or a value is
 /// refused, so a field can never be injected. On error `out` is left as it was.
 pub fn encode_request(req: &http::Request<Bytes>, out: &mut BytesMut) -> Result<(), EncodeError> {
+    encode_request_with(req, &[], out)
+}
+
+/// [`encode_request`], with `extra` fields written after the request's own: what a client
+/// adds to every request (`Accept-Encoding`, the cookie jar's `Cookie`) without inserting it
+/// into each request's `HeaderMap` first. `Host`, `Content-Length` and `Transfer-Encoding`
+/// are the encoder's and are refused there.
+pub fn encode_request_with(
+    req: &http::Request<Bytes>,
+    extra: &[(HeaderName, HeaderValue)],
+    out: &mut BytesMut,
+) -> Result<(), EncodeError> {
     let uri = req.uri();
     let target = origin_form(uri)?;
     let headers = req.headers();
     check_headers(headers)?;
+    check_extra(extra)?;
     let body = req.body();
     let length = content_length(req.method(), headers, body.len())?;
     let host = if headers.contains_key(HOST) {
@@ -26,20 +40,27 @@ pub fn encode_request(req: &http::Request<Bytes>, out: &mut BytesMut) -> Result<
     } else {
         Some(host_value(uri)?)
     };
+    let mut digits = [0u8; 20];
 
-    out.reserve(estimated_len(req, target));
+    out.reserve(estimated_len(req, target, extra));
     out.put_slice(req.method().as_str().as_bytes());
     out.put_u8(b' ');
     out.put_slice(target.as_bytes());
     out.put_slice(b" HTTP/1.1\r\n");
-    if let Some(host) = host {
-        put_field(out, b"host", host.as_bytes());
+    if let Some((host, port)) = host {
+        out.put_slice(b"host: ");
+        out.put_slice(host.as_bytes());
+        if let Some(port) = port {
+            out.put_u8(b':');
+            out.put_slice(decimal(port.into(), &mut digits));
+        }
+        out.put_slice(b"\r\n");
     }
-    for (name, value) in headers {
+    for (name, value) in headers.iter().chain(extra.iter().map(|(n, v)| (n, v))) {
         put_field(out, name.as_str().as_bytes(), value.as_bytes());
     }
     if let Some(length) = length {
-        put_field(out, b"content-length", length.to_string().as_bytes());
+        put_field(out, b"content-length", decimal(length as u64, &mut digits));
     }
     out.put_slice(b"\r\n");
     out.put_slice(body);
@@ -53,10 +74,15 @@ fn put_field(out: &mut BytesMut, name: &[u8], value: &[u8]) {
     out.put_slice(b"\r\n");
 }
 
-fn estimated_len(req: &http::Request<Bytes>, target: &str) -> usize {
+fn estimated_len(
+    req: &http::Request<Bytes>,
+    target: &str,
+    extra: &[(HeaderName, HeaderValue)],
+) -> usize {
     let fields: usize = req
         .headers()
         .iter()
+        .chain(extra.iter().map(|(n, v)| (n, v)))
         .map(|(n, v)| n.as_str().len() + v.len() + 4)
         .sum();
     req.method().as_str().len() + target.len() + fields + req.body().len() + 96
@@ -88,21 +114,32 @@ fn origin_form(uri: &Uri) -> Result<&str, EncodeError> {
     Ok(target)
 }
 
+/// `n` in decimal, written into the end of `digits` (no allocation: this runs per request).
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &digits[at..];
+        }
+    }
+}
+
 /// RFC 9112 §3.2: "Host = uri-host [ ":" port ]"; the port is left out when it is the
-/// scheme's default (RFC 9110 §4.2: 80 for http, 443 for https).
-fn host_value(uri: &Uri) -> Result<String, EncodeError> {
-    let host = uri
-        .host()
+/// scheme's default (RFC 9110 §4.2: 80 for http, 443 for https). Returns the host and the
+/// port to write, if any.
+fn host_value(uri: &Uri) -> Result<(&str, Option<u16>), EncodeError> {
+    let (host, port) = host_and_port(uri);
+    let host = host
         .filter(|h| !h.is_empty())
         .ok_or_else(|| EncodeError::InvalidUri(format!("no host in {uri}")))?;
     let default_port = match uri.scheme_str() {
         Some("https") => 443,
         _ => 80,
     };
-    Ok(match uri.port_u16() {
-        Some(port) if port != default_port => format!("{host}:{port}"),
-        _ => host.to_owned(),
-    })
+    Ok((host, port.filter(|&port| port != default_port)))
 }
 
 /// Every name must be a token (RFC 9110 §5.1) and no name or value may hold CR, LF or NUL
@@ -110,7 +147,33 @@ fn host_value(uri: &Uri) -> Result<String, EncodeError> {
 /// message or replace each of those characters with SP"). `http`'s types already promise
 /// this, but values built with its unchecked constructors do not, so it is checked here.
 fn check_headers(headers: &HeaderMap) -> Result<(), EncodeError> {
-    for (name, value) in headers {
+    check_fields(headers.iter())?;
+    if headers.contains_key(TRANSFER_ENCODING) {
+        return Err(EncodeError::InvalidHeader(
+            "Transfer-Encoding is not supported: the encoder frames bodies by length".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// [`check_headers`] for the extra fields, which also may not be the encoder's own.
+fn check_extra(extra: &[(HeaderName, HeaderValue)]) -> Result<(), EncodeError> {
+    check_fields(extra.iter().map(|(n, v)| (n, v)))?;
+    match extra
+        .iter()
+        .find(|(n, _)| [HOST, CONTENT_LENGTH, TRANSFER_ENCODING].contains(n))
+    {
+        Some((name, _)) => Err(EncodeError::InvalidHeader(format!(
+            "{name} is the encoder's to write, not an extra field"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn check_fields<'a>(
+    fields: impl Iterator<Item = (&'a HeaderName, &'a HeaderValue)>,
+) -> Result<(), EncodeError> {
+    for (name, value) in fields {
         if name.as_str().is_empty() || !name.as_str().bytes().all(is_token_byte) {
             return Err(EncodeError::InvalidHeader(format!(
                 "name {:?} is not a token",
@@ -122,11 +185,6 @@ fn check_headers(headers: &HeaderMap) -> Result<(), EncodeError> {
                 "value of {name} holds CR, LF or NUL"
             )));
         }
-    }
-    if headers.contains_key(TRANSFER_ENCODING) {
-        return Err(EncodeError::InvalidHeader(
-            "Transfer-Encoding is not supported: the encoder frames bodies by length".into(),
-        ));
     }
     Ok(())
 }
@@ -160,8 +218,37 @@ fn is_forbidden(b: u8) -> bool {
 /// RFC 9110 §5.6.2: `tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^"
 /// / "_" / "`" / "|" / "~" / DIGIT / ALPHA`.
 fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
 }
+
+/// [`is_token_byte`] as a table: it runs on every byte of every header name sent.
+static TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -176,6 +263,32 @@ mod tests {
 
     fn get(uri: &str) -> http::request::Builder {
         Request::get(uri)
+    }
+
+    #[test]
+    fn extra_fields_follow_the_request_s_own_and_may_not_be_the_encoder_s() {
+        use http::header::{ACCEPT_ENCODING, COOKIE};
+        let req = get("http://h/a")
+            .header("x-a", "1")
+            .body(Bytes::new())
+            .unwrap();
+        let extra = [
+            (ACCEPT_ENCODING, HeaderValue::from_static("gzip")),
+            (COOKIE, HeaderValue::from_static("k=v")),
+        ];
+        let mut out = BytesMut::new();
+        encode_request_with(&req, &extra, &mut out).unwrap();
+        assert_eq!(
+            out,
+            "GET /a HTTP/1.1\r\nhost: h\r\nx-a: 1\r\naccept-encoding: gzip\r\ncookie: k=v\r\n\r\n"
+        );
+        for name in [HOST, CONTENT_LENGTH, TRANSFER_ENCODING] {
+            let mut out = BytesMut::new();
+            let extra = [(name.clone(), HeaderValue::from_static("1"))];
+            let err = encode_request_with(&req, &extra, &mut out).unwrap_err();
+            assert!(err.to_string().contains(name.as_str()), "{err}");
+            assert!(out.is_empty());
+        }
     }
 
     #[test]

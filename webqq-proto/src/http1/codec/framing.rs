@@ -2,9 +2,9 @@
 //! afterwards (RFC 9112 §9.3): one pure function, [`framing`], built from one small function
 //! per rule so that each rule can be read and tested on its own.
 use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
-use http::{HeaderMap, Method, StatusCode, Version};
+use http::{Method, StatusCode, Version};
 
-use super::DecodeError;
+use super::{DecodeError, FieldLookup};
 
 /// How the body of one response is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub fn framing(
     method: &Method,
     status: StatusCode,
     version: Version,
-    headers: &HeaderMap,
+    headers: &impl FieldLookup,
 ) -> Result<Framing, DecodeError> {
     let persistent = connection_persists(version, headers);
 
@@ -71,8 +71,8 @@ pub fn framing(
         });
     }
 
-    let has_length = headers.contains_key(CONTENT_LENGTH);
-    if headers.contains_key(TRANSFER_ENCODING) {
+    let has_length = headers.has(&CONTENT_LENGTH);
+    if headers.has(&TRANSFER_ENCODING) {
         // §6.3 rule 3: "If a message is received with both a Transfer-Encoding and a
         // Content-Length header field, the Transfer-Encoding overrides the Content-Length.
         // Such a message might indicate an attempt to perform request smuggling (Section 11.2)
@@ -135,12 +135,12 @@ fn is_tunnel(method: &Method, status: StatusCode) -> bool {
 /// else it runs until EOF. All `Transfer-Encoding` lines form one list (RFC 9110 §5.3).
 /// §6.1: "A sender MUST NOT apply the chunked transfer coding more than once to a message
 /// body", so a second `chunked` is an error; an empty list is not a valid field value either.
-fn transfer_coding_framing(headers: &HeaderMap) -> Result<BodyFraming, DecodeError> {
+fn transfer_coding_framing(headers: &impl FieldLookup) -> Result<BodyFraming, DecodeError> {
     let mut codings = 0usize;
     let mut chunked_count = 0usize;
     let mut last_is_chunked = false;
-    for value in headers.get_all(TRANSFER_ENCODING) {
-        for coding in list_members(value.as_bytes()) {
+    for value in headers.values_of(&TRANSFER_ENCODING) {
+        for coding in list_members(value) {
             codings += 1;
             // A coding may carry parameters (`gzip;q=...` is not valid, but `x;p=v` is).
             let name = coding.split(|&b| b == b';').next().unwrap_or_default();
@@ -172,16 +172,16 @@ fn transfer_coding_framing(headers: &HeaderMap) -> Result<BodyFraming, DecodeErr
 /// values in the list are the same (in which case, the message is processed with that single
 /// value used as the Content-Length field value)."
 /// Several `Content-Length` lines form one such list (RFC 9110 §5.3).
-pub(crate) fn content_length(headers: &HeaderMap) -> Result<Option<u64>, DecodeError> {
+pub(crate) fn content_length(headers: &impl FieldLookup) -> Result<Option<u64>, DecodeError> {
     let mut found: Option<u64> = None;
-    for value in headers.get_all(CONTENT_LENGTH) {
+    for value in headers.values_of(&CONTENT_LENGTH) {
         let mut members = 0usize;
-        for member in value.as_bytes().split(|&b| b == b',') {
+        for member in value.split(|&b| b == b',') {
             members += 1;
             let length = parse_length(trim_ows(member)).ok_or_else(|| {
                 DecodeError::Protocol(format!(
                     "invalid Content-Length value {:?}",
-                    String::from_utf8_lossy(value.as_bytes())
+                    String::from_utf8_lossy(value)
                 ))
             })?;
             if found.is_some_and(|f| f != length) {
@@ -218,10 +218,10 @@ fn parse_length(digits: &[u8]) -> Option<u64> {
 /// is not a proxy or the message is a response, and the recipient wishes to honor the
 /// HTTP/1.0 "keep-alive" mechanism, the connection will persist after the current response;
 /// otherwise, The connection will close after the current response."
-pub(crate) fn connection_persists(version: Version, headers: &HeaderMap) -> bool {
+pub(crate) fn connection_persists(version: Version, headers: &impl FieldLookup) -> bool {
     let mut keep_alive = false;
-    for value in headers.get_all(CONNECTION) {
-        for option in list_members(value.as_bytes()) {
+    for value in headers.values_of(&CONNECTION) {
+        for option in list_members(value) {
             // RFC 9110 §7.6.1: connection options are case-insensitive.
             if option.eq_ignore_ascii_case(b"close") {
                 return false;
@@ -252,6 +252,7 @@ fn trim_ows(s: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderMap;
     use http::HeaderValue;
 
     /// Header fields as (name, value) pairs, in order.

@@ -6,17 +6,23 @@ use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version};
+use http::{HeaderName, StatusCode, Version};
 
 use super::config::MAX_HEADERS;
+use super::fields::{Fields, is_valid_value};
 use super::{DecodeError, DecoderConfig, Leniency};
+
+/// Field positions whose last name is remembered: a server sends the same names in the same
+/// order response after response, and comparing bytes costs far less than building a
+/// `HeaderName` again.
+const REMEMBERED_NAMES: usize = 32;
 
 /// A parsed head before the framing decision.
 pub(super) struct RawHead {
     pub version: Version,
     pub status: StatusCode,
     pub reason: Bytes,
-    pub headers: HeaderMap,
+    pub headers: Fields,
 }
 
 /// Reads response heads from the front of a buffer. Holds only reusable scratch space.
@@ -28,6 +34,9 @@ pub(super) struct HeadReader {
     skipped: usize,
     /// Field names and value positions of the head being built; kept to reuse its allocation.
     fields: Vec<FieldSpan>,
+    /// The name (as received, and parsed) of field `i` of the last heads, for `i` below
+    /// [`REMEMBERED_NAMES`].
+    names: Vec<(Box<[u8]>, HeaderName)>,
 }
 
 #[derive(Debug)]
@@ -51,6 +60,7 @@ impl HeadReader {
             end: SectionEnd::default(),
             skipped: 0,
             fields: Vec::new(),
+            names: Vec::new(),
         }
     }
 
@@ -135,8 +145,10 @@ impl HeadReader {
             check_crlf_line_ends(head, starts, "response head")?;
         }
         self.fields.clear();
-        for field in response.headers.iter() {
-            self.fields.push(span_of(head, field, &config.leniency)?);
+        for (i, field) in response.headers.iter().enumerate() {
+            let name = remembered_name(&mut self.names, i, field.name.as_bytes())?;
+            self.fields
+                .push(span_of(head, name, field, &config.leniency)?);
         }
         // httparse gives the reason unless it holds obs-text; then it is found by hand.
         let reason = match response.reason {
@@ -147,23 +159,29 @@ impl HeadReader {
         };
 
         let head = buf.split_to(len).freeze();
-        let mut headers = HeaderMap::with_capacity(self.fields.len());
+        let mut headers = Vec::with_capacity(self.fields.len());
         for FieldSpan {
             name,
             value,
             folded,
         } in self.fields.drain(..)
         {
+            // httparse refuses every byte `HeaderValue` refuses (a test in `fields` holds it
+            // to that), so only an unfolded value needs a look of its own.
             let raw = if folded {
-                unfold(&head[value])
+                let unfolded = unfold(&head[value]);
+                if !is_valid_value(&unfolded) {
+                    return Err(DecodeError::Protocol(format!(
+                        "invalid value of header field {name}"
+                    )));
+                }
+                unfolded
             } else {
                 head.slice(value)
             };
-            let value = HeaderValue::from_maybe_shared(raw).map_err(|_| {
-                DecodeError::Protocol(format!("invalid value of header field {name}"))
-            })?;
-            headers.append(name, value);
+            headers.push((name, raw));
         }
+        let headers = Fields::from_checked(headers);
         let reason = head.slice(reason);
         self.end = SectionEnd::default();
         Ok(Some(RawHead {
@@ -265,16 +283,41 @@ pub(super) fn check_crlf_line_ends(
     }
 }
 
+/// The `HeaderName` of field number `i`, named `raw`: the one remembered for position `i`
+/// when it was received as the same bytes, else parsed (and remembered).
+fn remembered_name(
+    names: &mut Vec<(Box<[u8]>, HeaderName)>,
+    i: usize,
+    raw: &[u8],
+) -> Result<HeaderName, DecodeError> {
+    if let Some((bytes, name)) = names.get(i) {
+        if **bytes == *raw {
+            return Ok(name.clone());
+        }
+    }
+    let name = HeaderName::from_bytes(raw).map_err(|_| {
+        DecodeError::Protocol(format!(
+            "invalid header field name {:?}",
+            String::from_utf8_lossy(raw)
+        ))
+    })?;
+    let entry = (Box::from(raw), name.clone());
+    if i < names.len() {
+        names[i] = entry;
+    } else if i == names.len() && i < REMEMBERED_NAMES {
+        names.push(entry);
+    }
+    Ok(name)
+}
+
 /// Records a field of `head`: its name, the position of its value, and whether the value holds
 /// an obs-fold to unfold.
 fn span_of(
     head: &[u8],
+    name: HeaderName,
     field: &httparse::Header<'_>,
     leniency: &Leniency,
 ) -> Result<FieldSpan, DecodeError> {
-    let name = HeaderName::from_bytes(field.name.as_bytes()).map_err(|_| {
-        DecodeError::Protocol(format!("invalid header field name {:?}", field.name))
-    })?;
     let value = if field.value.is_empty() {
         0..0
     } else {
@@ -337,4 +380,40 @@ fn reason_range(head: &[u8], lenient_spaces: bool) -> Range<usize> {
 /// Where the slice `part` (borrowed from `whole`) starts within `whole`.
 pub(super) fn offset_in(whole: &[u8], part: &[u8]) -> usize {
     part.as_ptr() as usize - whole.as_ptr() as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembered_names_are_the_names_received() {
+        // Position 0 sees the same bytes, other bytes, other case, an invalid name.
+        let mut names = Vec::new();
+        let seen = [
+            (0, "Content-Type", Ok("content-type")),
+            (0, "Content-Type", Ok("content-type")),
+            (0, "Server", Ok("server")),
+            (0, "SERVER", Ok("server")),
+            (1, "X-Tencent-Id", Ok("x-tencent-id")),
+            (1, "X-Tencent-Id", Ok("x-tencent-id")),
+            (1, "bad name", Err(())),
+            (1, "X-Tencent-Id", Ok("x-tencent-id")),
+            (3, "Date", Ok("date")),
+        ];
+        for (i, raw, want) in seen {
+            let got = remembered_name(&mut names, i, raw.as_bytes());
+            assert_eq!(
+                got.as_ref().map(HeaderName::as_str).map_err(|_| ()),
+                want,
+                "{i} {raw}"
+            );
+        }
+        // Only consecutive positions from 0 are remembered (3 came after 0 and 1 only).
+        assert_eq!(names.len(), 2);
+        for i in 0..REMEMBERED_NAMES + 5 {
+            remembered_name(&mut names, i, b"Via").unwrap();
+        }
+        assert_eq!(names.len(), REMEMBERED_NAMES);
+    }
 }

@@ -68,6 +68,7 @@
 //! assert!(err.is_incomplete());
 //! ```
 
+mod authority;
 mod chunked;
 mod collect;
 mod config;
@@ -75,9 +76,11 @@ mod content;
 mod decode;
 mod encode;
 mod error;
+mod fields;
 mod framing;
 mod head;
 
+pub(crate) use authority::host_and_port;
 pub use collect::{Decoded, Message, decode_all};
 pub use config::{
     DecoderConfig, Leniency, Limits, MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_HEAD_BYTES,
@@ -85,6 +88,7 @@ pub use config::{
 };
 pub use content::ContentDecoder;
 pub use decode::{DecodeEvent, ResponseDecoder, ResponseHead};
-pub use encode::encode_request;
+pub use encode::{encode_request, encode_request_with};
 pub use error::{DecodeError, EncodeError};
+pub use fields::{FieldLookup, Fields};
 pub use framing::{BodyFraming, Framing, framing};

@@ -1,0 +1,58 @@
+//! The host and port of a URI's authority, split by hand: `http::Uri::host` and `port_u16`
+//! give the same answers but search with generic string patterns, and both run for every
+//! request (the pool key and the `Host` field).
+use http::Uri;
+
+/// RFC 3986 §3.2: `authority = [ userinfo "@" ] host [ ":" port ]`, where an IPv6 literal host
+/// keeps its brackets. Returns the host (`None` when the URI has no authority) and the port
+/// (`None` when absent or not a number), as `Uri::host` and `Uri::port_u16` do.
+pub(crate) fn host_and_port(uri: &Uri) -> (Option<&str>, Option<u16>) {
+    let Some(authority) = uri.authority().map(|a| a.as_str()) else {
+        return (None, None);
+    };
+    let bytes = authority.as_bytes();
+    let host_start = bytes
+        .iter()
+        .rposition(|&b| b == b'@')
+        .map_or(0, |at| at + 1);
+    let rest = &bytes[host_start..];
+    let host_len = if rest.first() == Some(&b'[') {
+        rest.iter()
+            .position(|&b| b == b']')
+            .map_or(rest.len(), |at| at + 1)
+    } else {
+        rest.iter().position(|&b| b == b':').unwrap_or(rest.len())
+    };
+    let host = &authority[host_start..host_start + host_len];
+    let port = bytes
+        .iter()
+        .rposition(|&b| b == b':')
+        .and_then(|colon| authority[colon + 1..].parse().ok());
+    (Some(host), port)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_answers_as_http() {
+        let uris = [
+            "http://d1.web2.qq.com/channel/poll2",
+            "http://127.0.0.1:18080/small.json",
+            "https://Example.COM:8443/",
+            "http://[::1]:81/",
+            "http://[::1]/",
+            "http://user:pw@h:8080/a",
+            "http://user@h/a",
+            "http://h:/a",
+            "http://h:80",
+            "/relative/only",
+            "*",
+        ];
+        for s in uris {
+            let uri: Uri = s.parse().unwrap();
+            assert_eq!(host_and_port(&uri), (uri.host(), uri.port_u16()), "{s}");
+        }
+    }
+}
