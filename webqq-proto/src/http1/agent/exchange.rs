@@ -121,10 +121,7 @@ impl<T> Agent<T> {
             ConnEvent::End { trailers, reusable } => {
                 if reusable {
                     c.request = None;
-                    self.pools
-                        .entry(c.origin.clone())
-                        .or_default()
-                        .checkin(conn);
+                    with_pool(&mut self.pools, &c.origin, |pool| pool.checkin(conn));
                     self.needs_dispatch = true;
                 } else {
                     self.close_conn(conn);
@@ -204,7 +201,9 @@ impl<T> Agent<T> {
         if partial.redirect {
             return self.follow_redirect(id, &partial.head);
         }
-        let Some(req) = self.detach(id) else { return };
+        let Some(mut req) = self.detach(id) else {
+            return;
+        };
         let response = Response {
             version: partial.head.version,
             status: partial.head.status,
@@ -212,7 +211,7 @@ impl<T> Agent<T> {
             headers: partial.head.headers,
             body: partial.body.finish(),
             trailers,
-            uri: req.request.uri().clone(),
+            uri: std::mem::take(req.request.uri_mut()),
             attempts: req.attempts,
             reused: partial.reused,
             redirects: req.redirects,

@@ -253,11 +253,7 @@ impl<T> Agent<T> {
                 self.delayed.insert((at, id));
             }
             _ => {
-                self.pools
-                    .entry(origin.clone())
-                    .or_default()
-                    .queue
-                    .push_back(id);
+                with_pool(&mut self.pools, &origin, |pool| pool.queue.push_back(id));
                 self.needs_dispatch = true;
             }
         }
@@ -402,6 +398,19 @@ impl<T> Agent<T> {
                     .unwrap_or(self.now + NO_DEADLINE_WAKEUP),
             ),
         }
+    }
+}
+
+/// Runs `f` on the pool of `origin`, made if missing. Looks up before cloning the key: a
+/// clone (an allocation) per request just to find an existing pool was a measurable cost.
+fn with_pool<R>(
+    pools: &mut BTreeMap<Origin, OriginPool>,
+    origin: &Origin,
+    f: impl FnOnce(&mut OriginPool) -> R,
+) -> R {
+    match pools.get_mut(origin) {
+        Some(pool) => f(pool),
+        None => f(pools.entry(origin.clone()).or_default()),
     }
 }
 
