@@ -9,7 +9,7 @@
 //! - [`Driver`] runs a bare [`webqq_proto::http1::Agent`] on the calling thread, for
 //!   throughput.
 //!
-//! With the feature `emulator`, [`serve::serve`] hosts the sans-IO emulator on a
+//! With the feature `emulator`, `serve::serve` hosts the sans-IO emulator on a
 //! `TcpListener`. `examples/echo_bot.rs` is a complete bot against it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -125,7 +125,7 @@ fn connect(
     port: u16,
     tls: Option<Arc<ClientConfig>>,
 ) -> io::Result<(Writer, Reader)> {
-    let resolved = resolver.resolve(host, port)?;
+    let resolved = crate::resolve::resolve(resolver, host, port)?;
     let mut tcp = connect_any(&resolved.addrs)?;
     tcp.set_nodelay(true)?;
     tcp.set_write_timeout(Some(WRITE_TIMEOUT))?;

@@ -74,7 +74,7 @@ fn qr_session(addr: SocketAddr, ca_pem: Option<&str>) -> Session {
         0,
     )));
     let mut resolver = Resolver::new();
-    resolver.insert("*.qq.com", addr);
+    resolver.add(format!("*.qq.com={addr}").parse().unwrap());
     config.resolver = resolver;
     config.tls = ca_pem.map(|pem| webqq_blocking::tls::client_config_with_ca_pem(pem).unwrap());
     Session::start(config).unwrap()
