@@ -6,8 +6,10 @@
 //!   by a [`Resolver`] and TLS by rustls; a blocking API: events by
 //!   [`recv`](Session::recv) / [`recv_timeout`](Session::recv_timeout) /
 //!   [`events`](Session::events), [`send`](Session::send) returning the send's outcome.
-//! - [`Driver`] runs a bare [`webqq_proto::http1::Agent`] on the calling thread, for
-//!   throughput.
+//! - [`Driver`] runs a bare [`webqq_proto::http1::Agent`] for throughput, reading sockets on
+//!   the calling thread (a blocking read when one connection is waiting for a response, the
+//!   usual case), with a watcher thread per connection that peeks when several sockets must
+//!   be waited on, and a thread per connection attempt.
 //!
 //! With the feature `emulator`, `serve::serve` hosts the sans-IO emulator on a
 //! `TcpListener`. `examples/echo_bot.rs` is a complete bot against it.
