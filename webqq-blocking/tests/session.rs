@@ -66,7 +66,7 @@ fn password_login_with_captcha_then_every_chat_type_arrives() {
 }
 
 #[test]
-fn qr_login_confirmed_by_the_emulator_and_state_exported() {
+fn qr_login_confirmed_by_the_emulator_then_resumed_from_exported_state() {
     let server = emulator(emulator_config(Profile::S2018));
     let session = start(&server, ProfileId::S2018, 0, None);
     let seen = login(&session, &server, BOT);
@@ -76,7 +76,27 @@ fn qr_login_confirmed_by_the_emulator_and_state_exported() {
         .with_client(|c| c.session().contacts().friends.len())
         .unwrap();
     assert_eq!(friends, 3);
-    assert!(session.export_state().unwrap().is_some());
+
+    // The exported state resumes in a new session: no second QR code, messages flow.
+    let state = session.export_state().unwrap().expect("online, so state");
+    drop(session);
+    let resumed = start_with(&server, ProfileId::S2018, 0, None, Some(state));
+    let mut seen = Vec::new();
+    wait_for(&resumed, &mut seen, |e| {
+        matches!(e, Event::Online { .. }).then_some(())
+    });
+    server
+        .control(|e| e.say(ALICE, EmuTarget::Buddy(BOT), "still there?"))
+        .unwrap();
+    let text = wait_for(&resumed, &mut seen, |e| match e {
+        Event::Message(m) => Some(m.message.plain_text()),
+        _ => None,
+    });
+    assert_eq!(text, "still there?");
+    assert!(
+        !seen.iter().any(|e| matches!(e, Event::QrCode { .. })),
+        "{seen:?}"
+    );
 }
 
 #[test]

@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use webqq_blocking::serve::{EmulatorServer, serve};
 use webqq_blocking::{Resolver, Session, SessionConfig};
-use webqq_proto::ClientConfig;
 use webqq_proto::emulator::{Emulator, EmulatorConfig, Profile, World};
 use webqq_proto::webqq::password::PasswordMd5;
 use webqq_proto::webqq::profile::ProfileId;
 use webqq_proto::webqq::session::{self, Event};
+use webqq_proto::{ClientConfig, ClientState};
 
 /// The demo world's bot account and its contacts.
 pub const BOT: u64 = 10001;
@@ -46,11 +46,23 @@ pub fn start(
     qq: u64,
     password: Option<&str>,
 ) -> Session {
+    start_with(server, profile, qq, password, None)
+}
+
+/// [`start`], resuming from `resume` when given.
+pub fn start_with(
+    server: &EmulatorServer,
+    profile: ProfileId,
+    qq: u64,
+    password: Option<&str>,
+    resume: Option<ClientState>,
+) -> Session {
     let mut s = session::SessionConfig::new(profile, qq);
     s.password = password.map(PasswordMd5::from_password);
     s.seed = qq;
     let mut c = SessionConfig::new(ClientConfig::new(s));
     c.resolver = Resolver::emulator(server.addr());
+    c.resume = resume;
     Session::start(c).unwrap()
 }
 
