@@ -90,7 +90,8 @@ fn flush_tls(tls: &mut ClientConnection, tcp: &mut TcpStream) -> io::Result<()> 
 
 /// Starts the thread of one connection: it connects to `host:port` (TLS when `tls` is
 /// given and the resolver does not ask for plain TCP), reports, then reads until EOF, an
-/// error, or the driver no longer listens. Every report is wrapped by `wrap`.
+/// error, or the driver no longer listens. Every report is wrapped by `wrap`. Fails only when
+/// no thread can be started.
 pub(crate) fn open<M: Send + 'static>(
     resolver: Arc<Resolver>,
     host: String,
@@ -98,19 +99,22 @@ pub(crate) fn open<M: Send + 'static>(
     tls: Option<Arc<ClientConfig>>,
     to_driver: SyncSender<M>,
     wrap: impl Fn(Report) -> M + Send + 'static,
-) {
-    thread::spawn(move || {
-        let (writer, reader) = match connect(&resolver, &host, port, tls) {
-            Ok(pair) => pair,
-            Err(e) => {
-                let _ = to_driver.send(wrap(Report::ConnectFailed(e.kind())));
-                return;
+) -> io::Result<()> {
+    let spawned = thread::Builder::new()
+        .name("webqq-conn".into())
+        .spawn(move || {
+            let (writer, reader) = match connect(&resolver, &host, port, tls) {
+                Ok(pair) => pair,
+                Err(e) => {
+                    let _ = to_driver.send(wrap(Report::ConnectFailed(e.kind())));
+                    return;
+                }
+            };
+            if to_driver.send(wrap(Report::Connected(writer))).is_ok() {
+                read_until_closed(reader, &to_driver, &wrap);
             }
-        };
-        if to_driver.send(wrap(Report::Connected(writer))).is_ok() {
-            read_until_closed(reader, &to_driver, &wrap);
-        }
-    });
+        });
+    spawned.map(drop)
 }
 
 /// The reader's side: its own handle of the socket and, for TLS, the shared session.

@@ -21,6 +21,8 @@ const READ_CHUNK: usize = 16 * 1024;
 /// A client that stops reading for this long has its connection failed, so that it cannot
 /// stall the emulator's thread for longer.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pause after a failed `accept`, so that a lasting failure does not spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 type Job = Box<dyn FnOnce(&mut Emulator) + Send>;
 
@@ -107,7 +109,11 @@ fn accept(listener: TcpListener, to_core: SyncSender<Msg>, stop: &AtomicBool) {
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        let Ok(tcp) = tcp else { continue };
+        let Ok(tcp) = tcp else {
+            // Out of descriptors, say: give the connections a moment to end.
+            thread::sleep(ACCEPT_BACKOFF);
+            continue;
+        };
         let conn = ConnId(next);
         next += 1;
         let (Ok(reader), Ok(())) = (tcp.try_clone(), tcp.set_write_timeout(Some(WRITE_TIMEOUT)))

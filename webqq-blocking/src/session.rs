@@ -260,7 +260,7 @@ impl Driver {
             match self.client.poll_output() {
                 Output::Connect { conn, origin } => {
                     let tls = (origin.scheme == Scheme::Https).then(|| Arc::clone(&self.tls));
-                    net::open(
+                    let opened = net::open(
                         Arc::clone(&self.resolver),
                         origin.host,
                         origin.port,
@@ -268,7 +268,13 @@ impl Driver {
                         self.to_self.clone(),
                         move |report| Msg::Conn(conn, report),
                     );
-                    self.conns.insert(conn, Conn::Opening);
+                    match opened {
+                        Ok(()) => drop(self.conns.insert(conn, Conn::Opening)),
+                        Err(e) => self.client.handle_input(Input::ConnectFailed {
+                            conn,
+                            error: e.kind(),
+                        }),
+                    }
                 }
                 Output::Write { conn, bytes } => {
                     if let Some(Conn::Open(writer)) = self.conns.get_mut(&conn)
