@@ -83,7 +83,7 @@ pub(crate) async fn connect(
     port: u16,
     tls: Option<&Arc<ClientConfig>>,
 ) -> io::Result<Box<dyn Stream>> {
-    let resolved = resolver.resolve(host, port).await?;
+    let resolved = crate::resolve::resolve(resolver, host, port).await?;
     let tcp = connect_any(&resolved.addrs).await?;
     match tls {
         Some(config) if !resolved.plain => {

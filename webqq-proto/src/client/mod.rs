@@ -12,6 +12,7 @@
 //!   of the request may have reached the server";
 //! - the next deadline is the earlier of the session's timers and the agent's.
 mod io;
+mod outcome;
 mod transport;
 
 use std::collections::VecDeque;
@@ -31,6 +32,7 @@ use crate::webqq::session::{
 };
 
 pub use io::{Input, Output};
+pub use outcome::SendOutcome;
 
 /// Redirects followed for a session request that allows them (the WebQQ flows need at most
 /// two: ptlogin's jump pages).

@@ -1,9 +1,11 @@
 //! HTTP/1.1 client machinery, bottom up:
 //! - [`codec`]: bytes ⇄ messages;
+//! - [`resolve`]: the host override map adapters connect through;
 //! - `conn`: one connection's state machine ([`ConnState`]);
 //! - [`Agent`]: the request engine (pool per origin, safe retries, deadlines, redirects,
 //!   cookies, content decoding) speaking the [`Input`]/[`Output`] vocabulary.
 pub mod codec;
+pub mod resolve;
 
 mod agent;
 mod body;

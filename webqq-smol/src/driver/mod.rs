@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use futures_rustls::rustls::ClientConfig as TlsConfig;
 use smol::channel::{self, Receiver, Sender};
+pub use webqq_proto::client::SendOutcome;
 use webqq_proto::webqq::content::Message;
 use webqq_proto::webqq::request::Target;
-use webqq_proto::webqq::session::{Event, SendFailure};
+use webqq_proto::webqq::session::Event;
 use webqq_proto::{Client, ClientConfig, ClientState};
 
 use crate::resolve::Resolver;
@@ -65,32 +66,6 @@ impl SessionConfig {
     pub fn trust_ca_file(mut self, path: impl Into<PathBuf>) -> std::io::Result<Self> {
         self.tls = Some(crate::tls::client_config(Some(&path.into()))?);
         Ok(self)
-    }
-}
-
-/// How one send ended: the first of `Sent`, `Uncertain` or `SendFailed` for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendOutcome {
-    /// Delivered.
-    Sent,
-    /// Probably delivered, not resent (retcode 1202 / 100100, or the connection failed after
-    /// the request was written); a `Confirmed` event may follow on the event stream.
-    Uncertain {
-        /// The server's retcode; `None` for a transport failure.
-        retcode: Option<i64>,
-    },
-    /// Certainly not delivered.
-    Failed(SendFailure),
-}
-
-impl SendOutcome {
-    /// `sent`, `uncertain` or `failed`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            SendOutcome::Sent => "sent",
-            SendOutcome::Uncertain { .. } => "uncertain",
-            SendOutcome::Failed(_) => "failed",
-        }
     }
 }
 

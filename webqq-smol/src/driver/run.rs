@@ -137,15 +137,9 @@ impl Driver {
     }
 
     fn resolve_waiter(&mut self, e: &Event) {
-        let (handle, outcome) = match e {
-            Event::Sent { handle } => (handle, SendOutcome::Sent),
-            Event::Uncertain { handle, retcode } => {
-                (handle, SendOutcome::Uncertain { retcode: *retcode })
-            }
-            Event::SendFailed { handle, reason } => (handle, SendOutcome::Failed(reason.clone())),
-            _ => return,
-        };
-        if let Some(w) = self.waiters.remove(handle) {
+        if let Some((handle, outcome)) = SendOutcome::of(e)
+            && let Some(w) = self.waiters.remove(&handle)
+        {
             let _ = w.try_send(outcome);
         }
     }
