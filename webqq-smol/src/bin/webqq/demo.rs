@@ -12,7 +12,6 @@ use webqq_proto::emulator::{
 use webqq_proto::webqq::content::Message;
 use webqq_proto::webqq::hash::hash33;
 use webqq_proto::webqq::password::PasswordMd5;
-use webqq_proto::webqq::request::Target;
 use webqq_proto::webqq::session::{self, Chat, Event, LoginStep};
 use webqq_smol::{EmulatorHost, Resolver, SendOutcome, Session, SessionConfig, tls};
 
@@ -222,11 +221,8 @@ async fn demo(args: DemoArgs) -> Result<(), Error> {
                     Chat::Discussion(_) => 2,
                 };
                 tally.lock().unwrap().received[kind] += 1;
-                let target = match m.chat {
-                    Chat::Friend(uin) => Target::Friend(uin),
-                    Chat::Group(gid) => Target::Group(gid),
-                    Chat::Discussion(did) => Target::Discussion(did),
-                    Chat::Session { .. } => continue,
+                let Some(target) = m.chat.reply_target() else {
+                    continue;
                 };
                 let Some(reply) = bot::answer(&text, SystemTime::now()) else {
                     continue;
