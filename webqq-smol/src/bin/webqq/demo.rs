@@ -19,12 +19,8 @@ use crate::names::Names;
 use crate::style::{bold, cyan, dim, green, red, yellow};
 use crate::{DemoArgs, Error, bot};
 
-const BOT: u64 = 10001;
-const ALICE: u64 = 10002;
-const BOB: u64 = 10003;
-const CAROL: u64 = 10004;
-const GROUP: u64 = 200001;
-const DISCUSSION: u64 = 1;
+use webqq_proto::emulator::world::demo::{ALICE, BOB, BOT, CAROL, DISCUSSION, GROUP};
+
 /// What the simulated people say to the bot, in turn, besides the world's own chatter.
 const SCRIPT: &[(u64, EmuTarget, &str)] = &[
     (ALICE, EmuTarget::Buddy(BOT), "time"),
