@@ -13,8 +13,7 @@ use webqq_proto::emulator::{Emulator, EmulatorConfig, Profile, Target as EmuTarg
 use webqq_proto::webqq::content::Message;
 use webqq_proto::webqq::password::PasswordMd5;
 use webqq_proto::webqq::profile::ProfileId;
-use webqq_proto::webqq::request::Target;
-use webqq_proto::webqq::session::{self, Chat, Event};
+use webqq_proto::webqq::session::{self, Event};
 
 /// Logs in, answers one message with its echo, and returns what it echoed.
 pub fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,11 +38,8 @@ pub fn main() -> Result<(), Box<dyn std::error::Error>> {
             Event::Message(m) if !m.is_self => {
                 let text = m.message.plain_text();
                 println!("got {text:?}");
-                let to = match m.chat {
-                    Chat::Friend(uin) => Target::Friend(uin),
-                    Chat::Group(gid) => Target::Group(gid),
-                    Chat::Discussion(did) => Target::Discussion(did),
-                    Chat::Session { .. } => continue,
+                let Some(to) = m.chat.reply_target() else {
+                    continue;
                 };
                 let outcome = session.send(to, Message::text(&text))?;
                 println!("echoed: {outcome:?}");

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use rustls::ClientConfig as TlsConfig;
 pub use webqq_proto::client::SendOutcome;
+pub use webqq_proto::client::adapter::Stopped;
 use webqq_proto::client::{Input, Output};
 use webqq_proto::http1::{ConnId, Scheme};
 use webqq_proto::webqq::content::Message;
@@ -69,18 +70,6 @@ impl SessionConfig {
         Ok(self)
     }
 }
-
-/// The session's thread has ended (it was stopped or panicked).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stopped;
-
-impl fmt::Display for Stopped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the session has stopped")
-    }
-}
-
-impl std::error::Error for Stopped {}
 
 type Job = Box<dyn FnOnce(&mut Client) + Send>;
 

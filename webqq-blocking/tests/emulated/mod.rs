@@ -13,12 +13,8 @@ use webqq_proto::webqq::session::{self, Event};
 use webqq_proto::{ClientConfig, ClientState};
 
 /// The demo world's bot account and its contacts.
-pub const BOT: u64 = 10001;
-pub const ALICE: u64 = 10002;
-pub const BOB: u64 = 10003;
-pub const CAROL: u64 = 10004;
-pub const GROUP: u64 = 200001;
-pub const DISCUSSION: u64 = 1;
+#[allow(unused_imports)] // each test binary uses a subset
+pub use webqq_proto::emulator::world::demo::{ALICE, BOB, BOT, CAROL, DISCUSSION, GROUP};
 
 /// How long any one wait for an event may take before the test fails.
 pub const EVENT_WAIT: Duration = Duration::from_secs(15);

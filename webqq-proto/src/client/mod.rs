@@ -11,6 +11,7 @@
 //!   [`TransportError`](session::TransportError) by [`transport::transport_error`], where `written` means "any byte
 //!   of the request may have reached the server";
 //! - the next deadline is the earlier of the session's timers and the agent's.
+pub mod adapter;
 mod io;
 mod outcome;
 mod transport;

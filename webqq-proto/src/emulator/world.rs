@@ -1,6 +1,8 @@
 //! The world the emulator serves: accounts and who knows whom, with **real** numbers (QQ
 //! numbers, group numbers). Sessions map them to per-login opaque ids (protocol §2, §11.2).
 //! Loaded from a JSON file ([`World::from_json`]) or the built-in [`World::demo`].
+pub mod demo;
+
 use std::collections::HashMap;
 use std::fmt;
 
@@ -406,7 +408,7 @@ impl World {
             category,
             markname: markname.map(String::from),
         };
-        let mut bot = account(10001, "webqq-rs bot", 522, "beep boop", "unknown");
+        let mut bot = account(demo::BOT, "webqq-rs bot", 522, "beep boop", "unknown");
         bot.categories = vec![
             Category {
                 index: 1,
@@ -418,16 +420,16 @@ impl World {
             },
         ];
         bot.friends = vec![
-            friend(10002, 1, Some("Alice (work)")),
-            friend(10003, 1, None),
-            friend(10004, 2, Some("Sis")),
+            friend(demo::ALICE, 1, Some("Alice (work)")),
+            friend(demo::BOB, 1, None),
+            friend(demo::CAROL, 2, Some("Sis")),
         ];
-        let mut alice = account(10002, "Alice", 0, "hello world", "female");
-        alice.friends = vec![friend(10001, 0, None), friend(10003, 0, None)];
-        let mut bob = account(10003, "Bob &amp; Co", 3, "", "male");
-        bob.friends = vec![friend(10001, 0, None), friend(10002, 0, None)];
-        let mut carol = account(10004, "Carol", 6, "on holiday", "female");
-        carol.friends = vec![friend(10001, 0, None)];
+        let mut alice = account(demo::ALICE, "Alice", 0, "hello world", "female");
+        alice.friends = vec![friend(demo::BOT, 0, None), friend(demo::BOB, 0, None)];
+        let mut bob = account(demo::BOB, "Bob &amp; Co", 3, "", "male");
+        bob.friends = vec![friend(demo::BOT, 0, None), friend(demo::ALICE, 0, None)];
+        let mut carol = account(demo::CAROL, "Carol", 6, "on holiday", "female");
+        carol.friends = vec![friend(demo::BOT, 0, None)];
         let member = |qq: u64, admin: bool, card: Option<&str>| Member {
             qq,
             admin,
@@ -436,41 +438,41 @@ impl World {
         World {
             accounts: vec![bot, alice, bob, carol],
             groups: vec![Group {
-                number: 200001,
+                number: demo::GROUP,
                 name: "Rustaceans".into(),
-                owner: 10002,
+                owner: demo::ALICE,
                 memo: "sans-IO or bust".into(),
                 members: vec![
-                    member(10002, true, Some("Alice [owner]")),
-                    member(10001, false, Some("bot")),
-                    member(10003, false, None),
+                    member(demo::ALICE, true, Some("Alice [owner]")),
+                    member(demo::BOT, false, Some("bot")),
+                    member(demo::BOB, false, None),
                 ],
             }],
             discussions: vec![Discussion {
-                id: 1,
+                id: demo::DISCUSSION,
                 name: "lunch".into(),
-                owner: 10004,
-                members: vec![10004, 10001, 10002],
+                owner: demo::CAROL,
+                members: vec![demo::CAROL, demo::BOT, demo::ALICE],
             }],
             chatter: vec![
                 ChatterLine {
-                    from: 10002,
-                    to: Target::Buddy(10001),
+                    from: demo::ALICE,
+                    to: Target::Buddy(demo::BOT),
                     text: "hi bot, how are you?".into(),
                 },
                 ChatterLine {
-                    from: 10003,
-                    to: Target::Group(200001),
+                    from: demo::BOB,
+                    to: Target::Group(demo::GROUP),
                     text: "anyone tried the new emulator?".into(),
                 },
                 ChatterLine {
-                    from: 10004,
-                    to: Target::Discussion(1),
+                    from: demo::CAROL,
+                    to: Target::Discussion(demo::DISCUSSION),
                     text: "noodles at noon?".into(),
                 },
                 ChatterLine {
-                    from: 10002,
-                    to: Target::Group(200001),
+                    from: demo::ALICE,
+                    to: Target::Group(demo::GROUP),
                     text: "yes, it even fakes 504s".into(),
                 },
             ],

@@ -14,6 +14,7 @@ use std::time::Duration;
 use futures_rustls::rustls::ClientConfig as TlsConfig;
 use smol::channel::{self, Receiver, Sender};
 pub use webqq_proto::client::SendOutcome;
+pub use webqq_proto::client::adapter::Stopped;
 use webqq_proto::webqq::content::Message;
 use webqq_proto::webqq::request::Target;
 use webqq_proto::webqq::session::Event;
@@ -68,18 +69,6 @@ impl SessionConfig {
         Ok(self)
     }
 }
-
-/// The session's task has ended (it was dropped or panicked).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stopped;
-
-impl fmt::Display for Stopped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the session has stopped")
-    }
-}
-
-impl std::error::Error for Stopped {}
 
 /// What the adapter measured, beside the core's own statistics.
 #[derive(Debug, Clone, Default)]

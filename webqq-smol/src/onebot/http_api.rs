@@ -1,7 +1,7 @@
 //! The HTTP API (communication/http): `GET` or `POST /<action>`, parameters from the query,
 //! a form or a JSON body. Requests are parsed by the emulator's HTTP/1.1 server codec
 //! ([`RequestParser`]), answers encoded by its [`Response`].
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
 use async_io::Async;
@@ -27,21 +27,7 @@ pub fn serve(
     core: Arc<Core>,
     addr: SocketAddr,
 ) -> std::io::Result<(SocketAddr, smol::Task<()>)> {
-    let listener = Async::<TcpListener>::bind(addr)?;
-    let local = listener.get_ref().local_addr()?;
-    let spawner2 = spawner.clone();
-    let task = spawner.spawn(async move {
-        loop {
-            match listener.accept().await {
-                Ok((tcp, _)) => spawner2.spawn(connection(Arc::clone(&core), tcp)).detach(),
-                Err(e) => {
-                    tracing::warn!("OneBot HTTP accept: {e}");
-                    smol::Timer::after(std::time::Duration::from_millis(50)).await;
-                }
-            }
-        }
-    });
-    Ok((local, task))
+    super::listen::listen(spawner, core, addr, "HTTP", connection)
 }
 
 async fn connection(core: Arc<Core>, mut tcp: Async<TcpStream>) {

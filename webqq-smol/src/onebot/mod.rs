@@ -10,6 +10,7 @@ pub mod auth;
 pub mod event;
 pub mod http_api;
 pub mod ids;
+mod listen;
 pub mod message;
 pub mod quick;
 pub mod webhook;

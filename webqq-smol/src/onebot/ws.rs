@@ -1,6 +1,6 @@
 //! Forward WebSocket (communication/ws: `/` universal, `/api`, `/event`) and reverse
 //! WebSocket (communication/ws-reverse, universal role, reconnecting) over async-tungstenite.
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,21 +43,7 @@ pub fn serve(
     core: Arc<Core>,
     addr: SocketAddr,
 ) -> std::io::Result<(SocketAddr, smol::Task<()>)> {
-    let listener = Async::<TcpListener>::bind(addr)?;
-    let local = listener.get_ref().local_addr()?;
-    let spawner2 = spawner.clone();
-    let task = spawner.spawn(async move {
-        loop {
-            match listener.accept().await {
-                Ok((tcp, _)) => spawner2.spawn(accept(Arc::clone(&core), tcp)).detach(),
-                Err(e) => {
-                    tracing::warn!("OneBot WebSocket accept: {e}");
-                    smol::Timer::after(Duration::from_millis(50)).await;
-                }
-            }
-        }
-    });
-    Ok((local, task))
+    super::listen::listen(spawner, core, addr, "WebSocket", accept)
 }
 
 fn limits() -> WebSocketConfig {

@@ -11,13 +11,9 @@ use webqq_proto::webqq::profile::ProfileId;
 use webqq_proto::webqq::session::{self, Event};
 use webqq_smol::{EmulatorHost, Resolver, Session, SessionConfig};
 
-/// The demo world's bot account.
-pub const BOT: u64 = 10001;
-pub const ALICE: u64 = 10002;
-pub const BOB: u64 = 10003;
-pub const CAROL: u64 = 10004;
-pub const GROUP: u64 = 200001;
-pub const DISCUSSION: u64 = 1;
+/// The demo world's bot account and its contacts.
+#[allow(unused_imports)] // each test binary uses a subset
+pub use webqq_proto::emulator::world::demo::{ALICE, BOB, BOT, CAROL, DISCUSSION, GROUP};
 
 /// The demo world without its timed chatter (tests say what they need).
 pub fn quiet_world() -> World {

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::super::content::Message;
 use super::super::login_decode::LoginError;
 use super::super::poll::PollItem;
+use super::super::request::Target;
 use super::contacts::ContactsDiff;
 
 /// Identifies one `send`; its outcome events carry it.
@@ -53,6 +54,20 @@ pub enum Chat {
         /// Group or discussion id.
         via: u64,
     },
+}
+
+impl Chat {
+    /// Where a reply to this conversation goes; `None` for a temporary session, whose `via`
+    /// does not say whether it is a group or a discussion, which `send_sess_msg2` needs
+    /// (protocol §7.1).
+    pub fn reply_target(self) -> Option<Target> {
+        match self {
+            Chat::Friend(uin) => Some(Target::Friend(uin)),
+            Chat::Group(gid) => Some(Target::Group(gid)),
+            Chat::Discussion(did) => Some(Target::Discussion(did)),
+            Chat::Session { .. } => None,
+        }
+    }
 }
 
 /// A received chat message.
@@ -236,4 +251,28 @@ pub enum Event {
         /// Why.
         reason: SendFailure,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_goes_back_to_the_same_conversation_except_a_temporary_session() {
+        let table = [
+            (Chat::Friend(7), Some(Target::Friend(7))),
+            (Chat::Group(8), Some(Target::Group(8))),
+            (Chat::Discussion(9), Some(Target::Discussion(9))),
+            (
+                Chat::Session {
+                    from_uin: 7,
+                    via: 8,
+                },
+                None,
+            ),
+        ];
+        for (chat, want) in table {
+            assert_eq!(chat.reply_target(), want, "{chat:?}");
+        }
+    }
 }

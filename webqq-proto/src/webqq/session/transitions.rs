@@ -913,11 +913,8 @@ impl Session {
     }
 
     fn confirm_echo(&mut self, chat: Chat, text: &str, now: Instant) {
-        let target = match chat {
-            Chat::Friend(u) => Target::Friend(u),
-            Chat::Group(g) => Target::Group(g),
-            Chat::Discussion(d) => Target::Discussion(d),
-            Chat::Session { .. } => return,
+        let Some(target) = chat.reply_target() else {
+            return;
         };
         if let Some(pos) = self
             .awaiting_echo

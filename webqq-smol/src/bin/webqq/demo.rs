@@ -12,7 +12,6 @@ use webqq_proto::emulator::{
 use webqq_proto::webqq::content::Message;
 use webqq_proto::webqq::hash::hash33;
 use webqq_proto::webqq::password::PasswordMd5;
-use webqq_proto::webqq::request::Target;
 use webqq_proto::webqq::session::{self, Chat, Event, LoginStep};
 use webqq_smol::{EmulatorHost, Resolver, SendOutcome, Session, SessionConfig, tls};
 
@@ -20,12 +19,8 @@ use crate::names::Names;
 use crate::style::{bold, cyan, dim, green, red, yellow};
 use crate::{DemoArgs, Error, bot};
 
-const BOT: u64 = 10001;
-const ALICE: u64 = 10002;
-const BOB: u64 = 10003;
-const CAROL: u64 = 10004;
-const GROUP: u64 = 200001;
-const DISCUSSION: u64 = 1;
+use webqq_proto::emulator::world::demo::{ALICE, BOB, BOT, CAROL, DISCUSSION, GROUP};
+
 /// What the simulated people say to the bot, in turn, besides the world's own chatter.
 const SCRIPT: &[(u64, EmuTarget, &str)] = &[
     (ALICE, EmuTarget::Buddy(BOT), "time"),
@@ -222,11 +217,8 @@ async fn demo(args: DemoArgs) -> Result<(), Error> {
                     Chat::Discussion(_) => 2,
                 };
                 tally.lock().unwrap().received[kind] += 1;
-                let target = match m.chat {
-                    Chat::Friend(uin) => Target::Friend(uin),
-                    Chat::Group(gid) => Target::Group(gid),
-                    Chat::Discussion(did) => Target::Discussion(did),
-                    Chat::Session { .. } => continue,
+                let Some(target) = m.chat.reply_target() else {
+                    continue;
                 };
                 let Some(reply) = bot::answer(&text, SystemTime::now()) else {
                     continue;
