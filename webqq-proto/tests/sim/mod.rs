@@ -375,6 +375,64 @@ pub fn seeds(default: u64) -> (Vec<u64>, bool) {
     ((0..n).collect(), false)
 }
 
+/// Runs the seeds chosen by [`seeds`] through `generate` and `run`, prints the totals and the
+/// rate, and fails with the first failing seed (at most three are collected). A panic (in the
+/// client, or a livelock caught by the harness) fails its seed like any other failure.
+pub fn run_seeds<S: std::fmt::Debug>(
+    default: u64,
+    generate: impl Fn(u64) -> S,
+    run: impl Fn(&S, bool) -> Result<scenario::Report, String>,
+) {
+    let (seeds, replay) = seeds(default);
+    let started = std::time::Instant::now();
+    let mut total = Tally::default();
+    let mut failures = Vec::new();
+    for &seed in &seeds {
+        let scenario = generate(seed);
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&scenario, replay)))
+                .unwrap_or_else(|p| {
+                    let what = p
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    Err(format!(
+                        "seed {seed}: panicked: {what}\nscenario: {scenario:?}"
+                    ))
+                });
+        match outcome {
+            Ok(report) => {
+                for (k, v) in report.tally.0 {
+                    total.add(k, v);
+                }
+                if replay {
+                    println!("seed {seed} passed: {scenario:?}");
+                }
+            }
+            Err(e) => {
+                if replay {
+                    println!("{e}");
+                }
+                failures.push((seed, e));
+                if failures.len() >= 3 {
+                    break;
+                }
+            }
+        }
+    }
+    println!(
+        "{} seeds in {:.1?} ({:.0} seeds/s); totals: {:?}",
+        seeds.len(),
+        started.elapsed(),
+        seeds.len() as f64 / started.elapsed().as_secs_f64(),
+        total.0
+    );
+    if let Some((seed, e)) = failures.first() {
+        panic!("{} failing seed(s), first {seed}:\n{e}", failures.len());
+    }
+}
+
 /// Counts by name, for the run's summary.
 #[derive(Debug, Default)]
 pub struct Tally(pub BTreeMap<&'static str, u64>);
