@@ -19,7 +19,7 @@ use webqq_proto::{Client, ClientConfig};
 use super::emu::{BOT, EmuServer};
 use super::net::NetFaults;
 use super::scenario::Report;
-use super::{Due, Sim};
+use super::{Due, Sim, check_send_outcome};
 
 /// Time after the faults stop within which the session must be online again.
 pub const SETTLE: Duration = Duration::from_secs(200);
@@ -407,39 +407,7 @@ fn check(
     }
     for (handle, text) in handles {
         let delivered = sent.iter().filter(|m| m.text.trim() == text).count();
-        let outcomes: Vec<&&Event> = events
-            .iter()
-            .filter(|e| match e {
-                Event::Sent { handle: h }
-                | Event::Uncertain { handle: h, .. }
-                | Event::SendFailed { handle: h, .. } => h == handle,
-                _ => false,
-            })
-            .collect();
-        match outcomes.as_slice() {
-            [Event::Sent { .. }] if delivered != 1 => {
-                return Err(format!(
-                    "send {text:?} Sent but delivered {delivered} times"
-                ));
-            }
-            [Event::SendFailed { reason, .. }] if delivered != 0 => {
-                return Err(format!(
-                    "send {text:?} failed ({reason}) but delivered {delivered} times"
-                ));
-            }
-            [Event::Uncertain { .. }] if delivered > 1 => {
-                return Err(format!(
-                    "send {text:?} uncertain but delivered {delivered} times"
-                ));
-            }
-            [_] => {}
-            other => {
-                return Err(format!(
-                    "send {text:?} got {} outcomes: {other:?}",
-                    other.len()
-                ));
-            }
-        }
+        check_send_outcome(&events, handle, text, delivered as u64)?;
     }
     let clean = sc.net.refuse + sc.net.idle_close + sc.net.stall + sc.net.reset == 0.0
         && sc.faults.rules.is_empty();

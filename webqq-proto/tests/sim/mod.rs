@@ -433,6 +433,41 @@ pub fn run_seeds<S: std::fmt::Debug>(
     }
 }
 
+/// The send rule of issue 7: each send has exactly one outcome; a `Sent` message was
+/// delivered once, a `SendFailed` one never, an `Uncertain` one at most once.
+pub fn check_send_outcome(
+    events: &[&Event],
+    handle: &webqq_proto::webqq::session::MessageHandle,
+    text: &str,
+    delivered: u64,
+) -> Result<(), String> {
+    let outcomes: Vec<&&Event> = events
+        .iter()
+        .filter(|e| match e {
+            Event::Sent { handle: h }
+            | Event::Uncertain { handle: h, .. }
+            | Event::SendFailed { handle: h, .. } => h == handle,
+            _ => false,
+        })
+        .collect();
+    match outcomes.as_slice() {
+        [Event::Sent { .. }] if delivered != 1 => Err(format!(
+            "send {text:?} Sent but delivered {delivered} times"
+        )),
+        [Event::SendFailed { reason, .. }] if delivered != 0 => Err(format!(
+            "send {text:?} failed ({reason}) but was delivered {delivered} times"
+        )),
+        [Event::Uncertain { .. }] if delivered > 1 => Err(format!(
+            "send {text:?} uncertain but delivered {delivered} times"
+        )),
+        [_] => Ok(()),
+        other => Err(format!(
+            "send {text:?} got {} outcomes: {other:?}",
+            other.len()
+        )),
+    }
+}
+
 /// Counts by name, for the run's summary.
 #[derive(Debug, Default)]
 pub struct Tally(pub BTreeMap<&'static str, u64>);

@@ -14,7 +14,7 @@ use webqq_proto::webqq::session::{Chat, Event, MessageHandle, Phase, SessionConf
 
 use super::mini::{DISCUSSION, FRIEND, From, GROUP, MiniServer, PollFaults, STRANGER, SendFault};
 use super::net::NetFaults;
-use super::{Due, Sim, Tally};
+use super::{Due, Sim, Tally, check_send_outcome};
 
 /// Virtual time the run goes on after the last action, for everything to settle; the
 /// session must be online again within it ("bounded time after any recoverable fault").
@@ -361,45 +361,16 @@ fn check(
     }
     // Sends: exactly one outcome each; Sent delivered once, Failed never, Uncertain at most once.
     for (handle, text) in handles {
-        let outcomes: Vec<&&Event> = events
-            .iter()
-            .filter(|e| match e {
-                Event::Sent { handle: h }
-                | Event::Uncertain { handle: h, .. }
-                | Event::SendFailed { handle: h, .. } => h == handle,
-                _ => false,
-            })
-            .collect();
         let delivered = sim.server.delivered.get(text).copied().unwrap_or(0);
-        match outcomes.as_slice() {
-            [Event::Sent { .. }] if delivered != 1 => {
-                return Err(format!(
-                    "send {text:?} Sent but delivered {delivered} times"
-                ));
-            }
-            [Event::SendFailed { reason, .. }] if delivered != 0 => {
-                return Err(format!(
-                    "send {text:?} failed ({reason}) but was delivered {delivered} times"
-                ));
-            }
-            [Event::Uncertain { .. }] if delivered > 1 => {
-                return Err(format!(
-                    "send {text:?} uncertain but delivered {delivered} times"
-                ));
-            }
-            [_] => {}
-            other => {
-                return Err(format!(
-                    "send {text:?} got {} outcomes: {other:?}",
-                    other.len()
-                ));
-            }
-        }
+        check_send_outcome(&events, handle, text, u64::from(delivered))?;
         let confirmed = events
             .iter()
             .filter(|e| matches!(e, Event::Confirmed { handle: h } if h == handle))
             .count();
-        if confirmed > 0 && !matches!(outcomes[0], Event::Uncertain { .. }) {
+        let uncertain = events
+            .iter()
+            .any(|e| matches!(e, Event::Uncertain { handle: h, .. } if h == handle));
+        if confirmed > 0 && !uncertain {
             return Err(format!("send {text:?} confirmed without being uncertain"));
         }
     }
