@@ -20,6 +20,7 @@ use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
+use webqq_fuzz::Script;
 use webqq_proto::client::{Input, Output};
 use webqq_proto::http1::ConnId;
 use webqq_proto::webqq::content::Message;
@@ -69,25 +70,6 @@ const PATHS: [&str; 28] = [
     "/",
 ];
 const MAX_OUTPUTS_PER_INPUT: usize = 100_000;
-
-struct Script<'a>(&'a [u8]);
-
-impl<'a> Script<'a> {
-    fn byte(&mut self) -> u8 {
-        let (b, rest) = self.0.split_first().map_or((0, &[][..]), |(b, r)| (*b, r));
-        self.0 = rest;
-        b
-    }
-    fn bytes(&mut self, n: usize) -> &'a [u8] {
-        let (a, b) = self.0.split_at(n.min(self.0.len()));
-        self.0 = b;
-        a
-    }
-    fn body(&mut self) -> &'a [u8] {
-        let n = usize::from(u16::from_le_bytes([self.byte(), self.byte()]));
-        self.bytes(n)
-    }
-}
 
 #[derive(Default)]
 struct Conn {
@@ -356,7 +338,7 @@ fuzz_target!(|data: &[u8]| {
     d.client.start();
     d.drain();
     let mut steps = 0;
-    while !script.0.is_empty() && steps < 2_000 {
+    while !script.is_empty() && steps < 2_000 {
         d.step(&mut script);
         steps += 1;
     }

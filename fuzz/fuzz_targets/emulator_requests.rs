@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, Method, Version};
 use libfuzzer_sys::fuzz_target;
+use webqq_fuzz::Script;
 use webqq_proto::emulator::http::{RequestError, RequestParser};
 use webqq_proto::emulator::{ConnId, Emulator, EmulatorConfig, Input, Output, Profile, Strictness};
 use webqq_proto::http1::codec::{DecoderConfig, decode_all};
@@ -36,22 +37,6 @@ const PROFILES: [Profile; 5] = [
 const SLOTS: usize = 4;
 /// Outputs of one input beyond which the emulator is producing without bound.
 const MAX_OUTPUTS_PER_INPUT: usize = 100_000;
-
-struct Script<'a>(&'a [u8]);
-
-impl<'a> Script<'a> {
-    fn byte(&mut self) -> u8 {
-        let (b, rest) = self.0.split_first().map_or((0, &[][..]), |(b, r)| (*b, r));
-        self.0 = rest;
-        b
-    }
-    fn body(&mut self) -> &'a [u8] {
-        let n = usize::from(u16::from_le_bytes([self.byte(), self.byte()]));
-        let (a, b) = self.0.split_at(n.min(self.0.len()));
-        self.0 = b;
-        a
-    }
-}
 
 /// One client connection as the fuzzer sees it.
 #[derive(Default)]
@@ -214,7 +199,7 @@ fuzz_target!(|data: &[u8]| {
         conns: HashMap::new(),
     };
     let mut steps = 0;
-    while !script.0.is_empty() && steps < 1_000 {
+    while !script.is_empty() && steps < 1_000 {
         d.step(&mut script);
         steps += 1;
     }

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
+use webqq_fuzz::Script;
 use webqq_proto::webqq::content::Message;
 use webqq_proto::webqq::password::PasswordMd5;
 use webqq_proto::webqq::profile::ProfileId;
@@ -80,26 +81,6 @@ fn tag_kind(tag: Tag) -> u8 {
         Tag::Heartbeat => 22,
         Tag::Logout => 23,
         Tag::Pt4Auth => 24,
-    }
-}
-
-struct Input<'a>(&'a [u8]);
-
-impl<'a> Input<'a> {
-    fn byte(&mut self) -> u8 {
-        let (b, rest) = self.0.split_first().map_or((0, &[][..]), |(b, r)| (*b, r));
-        self.0 = rest;
-        b
-    }
-    fn bytes(&mut self, n: usize) -> &'a [u8] {
-        let (a, b) = self.0.split_at(n.min(self.0.len()));
-        self.0 = b;
-        a
-    }
-    /// A body: two length bytes (little-endian), then that many bytes.
-    fn body(&mut self) -> &'a [u8] {
-        let n = usize::from(u16::from_le_bytes([self.byte(), self.byte()]));
-        self.bytes(n)
     }
 }
 
@@ -229,7 +210,7 @@ impl Driver {
     }
 
     /// One operation of the script; its first byte says which.
-    fn step(&mut self, input: &mut Input<'_>) {
+    fn step(&mut self, input: &mut Script<'_>) {
         match input.byte() % 8 {
             // Reply: request kind, status, cookie bits, body.
             0 => {
@@ -326,7 +307,7 @@ impl Driver {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut input = Input(data);
+    let mut input = Script(data);
     let (profile, config) = (input.byte(), input.byte());
     let mut cfg = SessionConfig::new(PROFILES[usize::from(profile) % PROFILES.len()], 123456789);
     if config & 1 != 0 {
@@ -348,7 +329,7 @@ fuzz_target!(|data: &[u8]| {
     d.session.start(d.now);
     d.drain();
     let mut steps = 0;
-    while !input.0.is_empty() && steps < 2_000 {
+    while !input.is_empty() && steps < 2_000 {
         d.step(&mut input);
         steps += 1;
     }
