@@ -32,13 +32,16 @@
 #![warn(missing_docs)]
 
 pub mod driver;
+pub mod http_driver;
 mod net;
 pub mod onebot;
 pub mod resolve;
 pub mod serve;
+mod sockets;
 pub mod tls;
 
 pub use driver::{NetStats, SendOutcome, Session, SessionConfig, Spawner, Stopped};
+pub use http_driver::HttpDriver;
 pub use resolve::{Override, Resolver};
 pub use serve::EmulatorHost;
 pub use webqq_proto as proto;

@@ -1,12 +1,15 @@
 //! Moving bytes: one task per connection, a reader feeding the core's channel and a writer
 //! draining the connection's write queue. Used by the client driver and the emulator host.
-use std::io;
+use std::io::{self, Read as _};
 use std::net::{SocketAddr, TcpStream};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
 use async_io::Async;
 use bytes::Bytes;
 use futures_rustls::TlsConnector;
+use futures_rustls::client::TlsStream;
 use futures_rustls::rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 use smol::channel::{Receiver, Sender};
@@ -75,6 +78,80 @@ pub(crate) async fn pump<M: Send + 'static>(
     write_side.or(read_side).await;
 }
 
+/// An established client connection.
+pub(crate) enum Connection {
+    /// Plain TCP: its readiness can be awaited without a read.
+    Plain(Async<TcpStream>),
+    /// TLS over TCP (boxed: rustls' state is large).
+    Tls(Box<TlsStream<Async<TcpStream>>>),
+}
+
+impl Connection {
+    /// Reads into `buf` once bytes (or EOF, or an error) are there. On plain TCP the reactor
+    /// is asked first unless `eager` (when bytes are probably waiting, a read first may save
+    /// the reactor round trip; when they are not, it is a wasted system call).
+    pub(crate) fn poll_read_ready(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        mut eager: bool,
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            Connection::Plain(tcp) => loop {
+                if !eager {
+                    ready!(tcp.poll_readable(cx))?;
+                }
+                match tcp.get_ref().read(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => eager = false,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    done => return Poll::Ready(done),
+                }
+            },
+            Connection::Tls(tls) => Pin::new(tls).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncRead for Connection {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Connection::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Connection::Tls(tls) => Pin::new(tls).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Connection {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Connection::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Connection::Tls(tls) => Pin::new(tls).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Connection::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Connection::Tls(tls) => Pin::new(tls).poll_flush(cx),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Connection::Plain(tcp) => Pin::new(tcp).poll_close(cx),
+            Connection::Tls(tls) => Pin::new(tls).poll_close(cx),
+        }
+    }
+}
+
 /// Opens a connection to `host:port` through the resolver, with TLS when `tls` and the
 /// override (if any) does not ask for plain TCP.
 pub(crate) async fn connect(
@@ -82,7 +159,7 @@ pub(crate) async fn connect(
     host: &str,
     port: u16,
     tls: Option<&Arc<ClientConfig>>,
-) -> io::Result<Box<dyn Stream>> {
+) -> io::Result<Connection> {
     let resolved = crate::resolve::resolve(resolver, host, port).await?;
     let tcp = connect_any(&resolved.addrs).await?;
     match tls {
@@ -92,9 +169,9 @@ pub(crate) async fn connect(
             let stream = TlsConnector::from(Arc::clone(config))
                 .connect(name, tcp)
                 .await?;
-            Ok(Box::new(stream))
+            Ok(Connection::Tls(Box::new(stream)))
         }
-        _ => Ok(Box::new(tcp)),
+        _ => Ok(Connection::Plain(tcp)),
     }
 }
 

@@ -173,7 +173,7 @@ impl Driver {
                         .await
                         .is_ok()
                     {
-                        net::pump(stream, queue, to_driver, move |read| Msg::Read {
+                        net::pump(Box::new(stream), queue, to_driver, move |read| Msg::Read {
                             conn,
                             read,
                         })
