@@ -1,5 +1,6 @@
-//! Moving bytes: one task per connection, a reader feeding the core's channel and a writer
-//! draining the connection's write queue. Used by the client driver and the emulator host.
+//! Connections: opening a client's ([`connect`], plain or TLS, polled by the client drivers'
+//! `Sockets`), and the emulator host's [`pump`] (one task per accepted connection, a reader
+//! feeding the core's channel and a writer draining the connection's write queue).
 use std::io::{self, Read as _};
 use std::net::{SocketAddr, TcpStream};
 use std::pin::Pin;
@@ -33,7 +34,7 @@ pub(crate) enum Read {
     /// The peer closed its side.
     Eof,
     /// Reading or writing failed.
-    Failed(io::ErrorKind),
+    Failed,
 }
 
 /// Runs one connection until the core drops its write queue (the writer then flushes what
@@ -52,7 +53,7 @@ pub(crate) async fn pump<M: Send + 'static>(
             let read = match reader.read(&mut buf).await {
                 Ok(0) => Read::Eof,
                 Ok(n) => Read::Data(buf[..n].to_vec()),
-                Err(e) => Read::Failed(e.kind()),
+                Err(_) => Read::Failed,
             };
             let last = !matches!(read, Read::Data(_));
             if to_core.send(wrap(read)).await.is_err() || last {
@@ -68,8 +69,8 @@ pub(crate) async fn pump<M: Send + 'static>(
                 Ok(()) => writer.flush().await,
                 Err(e) => Err(e),
             };
-            if let Err(e) = done {
-                let _ = to_core.send(wrap(Read::Failed(e.kind()))).await;
+            if done.is_err() {
+                let _ = to_core.send(wrap(Read::Failed)).await;
                 return;
             }
         }

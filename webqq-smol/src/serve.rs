@@ -206,7 +206,7 @@ async fn run(mut emu: Emulator, inbox: Receiver<Msg>) {
                         bytes: bytes.into(),
                     },
                 ),
-                Read::Eof | Read::Failed(_) => {
+                Read::Eof | Read::Failed => {
                     emu.handle_input(now, Input::Eof { conn });
                     writers.remove(&conn);
                 }

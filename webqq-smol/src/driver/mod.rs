@@ -1,8 +1,8 @@
 //! The client driver: a [`Session`] owns a [`Client`] in a task that runs its `poll_output`
-//! loop on async-io (design.md, Adapters). It opens a connection task for each `Connect`,
-//! queues each `Write`, drops the connection on `Close`, arms one timer for `Timeout`, and
-//! feeds every read, EOF, failure and timer back as an `Input`. No HTTP or WebQQ decision is
-//! made here.
+//! loop on async-io (design.md, Adapters). The task opens, writes, reads and closes the
+//! client's connections itself (no task or channel per connection), arms one timer for
+//! `Timeout`, and feeds every read, EOF, failure and timer back as an `Input`. No HTTP or
+//! WebQQ decision is made here.
 mod run;
 mod spawner;
 
@@ -78,7 +78,7 @@ pub struct NetStats {
     /// Connections that failed to open.
     pub connect_failed: u64,
     /// Time from a write on an otherwise quiet connection to the first byte back (held
-    /// long-polls included), most recent [`MAX_LATENCY_SAMPLES`].
+    /// long-polls included), the most recent [`MAX_LATENCY_SAMPLES`] in no particular order.
     pub latencies: Vec<Duration>,
 }
 
@@ -97,7 +97,7 @@ impl NetStats {
 
 type Inspect = Box<dyn FnOnce(&mut Client, &NetStats) + Send>;
 
-/// What the handle asks of the driver task, and what connection tasks report.
+/// What the handle asks of the driver task.
 pub(crate) enum Msg {
     Send {
         target: Target,
@@ -105,18 +105,6 @@ pub(crate) enum Msg {
         reply: Sender<SendOutcome>,
     },
     Inspect(Inspect),
-    Connected {
-        conn: webqq_proto::http1::ConnId,
-        writes: Sender<bytes::Bytes>,
-    },
-    ConnectFailed {
-        conn: webqq_proto::http1::ConnId,
-        error: std::io::ErrorKind,
-    },
-    Read {
-        conn: webqq_proto::http1::ConnId,
-        read: crate::net::Read,
-    },
 }
 
 /// A running WebQQ session. Dropping it stops the session and closes its connections.
@@ -143,7 +131,7 @@ impl Session {
     pub fn start_on(spawner: &Spawner, config: SessionConfig) -> Session {
         let (to_driver, from_handle) = channel::bounded(EVENT_BUFFER);
         let (events_tx, events) = channel::bounded(EVENT_BUFFER);
-        let driver = run::Driver::new(config, spawner.clone(), to_driver.clone(), events_tx);
+        let driver = run::Driver::new(config, events_tx);
         let task = spawner.spawn(driver.run(from_handle));
         Session {
             to_driver,

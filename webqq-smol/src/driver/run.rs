@@ -1,54 +1,40 @@
-//! The driver task: the `poll_output` loop of one client.
-use std::collections::HashMap;
-use std::sync::Arc;
+//! The driver task: the `poll_output` loop of one client, its connections polled by the task
+//! itself ([`Sockets`]): no task, channel or buffer per connection or read.
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use async_io::Timer;
-use bytes::Bytes;
-use futures_rustls::rustls::ClientConfig as TlsConfig;
-use smol::channel::{self, Receiver, Sender};
+use smol::channel::{Receiver, Sender};
 use smol::future::FutureExt;
 use webqq_proto::client::{Input, Output};
-use webqq_proto::http1::{ConnId, Origin, Scheme};
+use webqq_proto::http1::ConnId;
 use webqq_proto::webqq::session::{Event, MessageHandle};
 use webqq_proto::{Client, ClientConfig};
 
-use super::{MAX_LATENCY_SAMPLES, Msg, NetStats, SendOutcome, SessionConfig, Spawner};
-use crate::net::{self, Read};
-use crate::resolve::Resolver;
-
-/// One connection as the driver sees it.
-enum Conn {
-    /// The task is resolving / connecting / handshaking.
-    Opening(smol::Task<()>),
-    /// Open: its write queue and task, and when a write last found it quiet.
-    Open {
-        writes: Sender<Bytes>,
-        task: smol::Task<()>,
-        awaiting_since: Option<Instant>,
-    },
-}
+use super::{MAX_LATENCY_SAMPLES, Msg, NetStats, SendOutcome, SessionConfig};
+use crate::sockets::{Sockets, Wake};
 
 pub(crate) struct Driver {
     client: Client,
     resume: Option<webqq_proto::ClientState>,
-    resolver: Arc<Resolver>,
-    tls: Option<Arc<TlsConfig>>,
-    spawner: Spawner,
-    to_self: Sender<Msg>,
+    sockets: Sockets,
     events: Sender<Event>,
-    conns: HashMap<ConnId, Conn>,
     waiters: HashMap<MessageHandle, Sender<SendOutcome>>,
+    /// When a write last found each connection quiet (no response awaited): the start of a
+    /// latency sample, ended by the next read.
+    awaiting_since: BTreeMap<ConnId, Instant>,
     stats: NetStats,
+    /// Where the next latency sample goes once the samples are full (the oldest one).
+    next_sample: usize,
+}
+
+/// What ended a wait.
+enum Woke {
+    Handle(Option<Msg>),
+    Socket(Wake),
 }
 
 impl Driver {
-    pub(crate) fn new(
-        config: SessionConfig,
-        spawner: Spawner,
-        to_self: Sender<Msg>,
-        events: Sender<Event>,
-    ) -> Driver {
+    pub(crate) fn new(config: SessionConfig, events: Sender<Event>) -> Driver {
         let SessionConfig {
             client,
             resume,
@@ -59,23 +45,16 @@ impl Driver {
         Driver {
             client: Client::new(client_config, Instant::now()),
             resume,
-            resolver: Arc::new(resolver),
-            tls,
-            spawner,
-            to_self,
+            sockets: Sockets::new(resolver, tls),
             events,
-            conns: HashMap::new(),
             waiters: HashMap::new(),
+            awaiting_since: BTreeMap::new(),
             stats: NetStats::default(),
+            next_sample: 0,
         }
     }
 
     pub(crate) async fn run(mut self, inbox: Receiver<Msg>) {
-        let tls = match self.tls.take() {
-            Some(t) => Some(t),
-            None => crate::tls::client_config(None).ok(),
-        };
-        self.tls = tls;
         self.client.handle_input(Input::Time(Instant::now()));
         match self.resume.take() {
             Some(state) => {
@@ -86,19 +65,19 @@ impl Driver {
             }
             None => self.client.start(),
         }
-        let mut timer = Timer::never();
         loop {
             self.client.handle_input(Input::Time(Instant::now()));
             let deadline = self.drain().await;
-            timer.set_at(deadline);
-            let msg = async { inbox.recv().await.ok() }
-                .or(async {
-                    (&mut timer).await;
-                    None
-                })
+            // The handle first: its messages are few, and a busy connection must not
+            // starve them.
+            let woke = async { Woke::Handle(inbox.recv().await.ok()) }
+                .or(async { Woke::Socket(self.sockets.wait(deadline).await) })
                 .await;
-            if let Some(msg) = msg {
-                self.handle(msg);
+            match woke {
+                Woke::Handle(Some(msg)) => self.handle(msg),
+                // Every handle is gone: nobody can read events or stop the session.
+                Woke::Handle(None) => return,
+                Woke::Socket(wake) => self.feed(wake),
             }
         }
     }
@@ -107,24 +86,20 @@ impl Driver {
     async fn drain(&mut self) -> Instant {
         loop {
             match self.client.poll_output() {
-                Output::Connect { conn, origin } => self.open(conn, origin),
-                Output::Write { conn, bytes } => {
-                    if let Some(Conn::Open {
-                        writes,
-                        awaiting_since,
-                        ..
-                    }) = self.conns.get_mut(&conn)
-                    {
-                        awaiting_since.get_or_insert_with(Instant::now);
-                        let _ = writes.try_send(bytes);
-                    }
+                Output::Connect { conn, origin } => {
+                    tracing::debug!(%conn, %origin, "connecting");
+                    self.sockets.open(conn, origin);
                 }
-                Output::Close { conn } => match self.conns.remove(&conn) {
-                    // Dropping the queue lets the writer flush and shut the stream down.
-                    Some(Conn::Open { task, .. }) => task.detach(),
-                    Some(Conn::Opening(task)) => drop(task),
-                    None => {}
+                Output::Write { conn, bytes } => match self.sockets.write(conn, bytes) {
+                    Ok(()) => {
+                        self.awaiting_since.entry(conn).or_insert_with(Instant::now);
+                    }
+                    Err(error) => self.client.handle_input(Input::Failed { conn, error }),
                 },
+                Output::Close { conn } => {
+                    self.sockets.close(conn);
+                    self.awaiting_since.remove(&conn);
+                }
                 Output::Event(e) => {
                     self.resolve_waiter(&e);
                     // Waits while the application is behind (only this session waits); fails
@@ -144,52 +119,6 @@ impl Driver {
         }
     }
 
-    fn open(&mut self, conn: ConnId, origin: Origin) {
-        let resolver = Arc::clone(&self.resolver);
-        // `None` inside: plain TCP; an https origin without a TLS configuration fails to
-        // connect rather than silently going plain.
-        let tls = match origin.scheme {
-            Scheme::Https => Some(self.tls.clone()),
-            Scheme::Http => None,
-        };
-        let to_driver = self.to_self.clone();
-        tracing::debug!(%conn, %origin, "connecting");
-        let task = self.spawner.spawn(async move {
-            let connected = match &tls {
-                Some(None) => Err(std::io::Error::new(
-                    std::io::ErrorKind::Unsupported,
-                    "no TLS configuration",
-                )),
-                Some(Some(config)) => {
-                    net::connect(&resolver, &origin.host, origin.port, Some(config)).await
-                }
-                None => net::connect(&resolver, &origin.host, origin.port, None).await,
-            };
-            match connected {
-                Ok(stream) => {
-                    let (writes, queue) = channel::unbounded();
-                    if to_driver
-                        .send(Msg::Connected { conn, writes })
-                        .await
-                        .is_ok()
-                    {
-                        net::pump(Box::new(stream), queue, to_driver, move |read| Msg::Read {
-                            conn,
-                            read,
-                        })
-                        .await;
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!(%conn, %origin, "connect failed: {e}");
-                    let error = e.kind();
-                    let _ = to_driver.send(Msg::ConnectFailed { conn, error }).await;
-                }
-            }
-        });
-        self.conns.insert(conn, Conn::Opening(task));
-    }
-
     fn handle(&mut self, msg: Msg) {
         self.client.handle_input(Input::Time(Instant::now()));
         match msg {
@@ -202,47 +131,53 @@ impl Driver {
                 self.waiters.insert(handle, reply);
             }
             Msg::Inspect(job) => job(&mut self.client, &self.stats),
-            Msg::Connected { conn, writes } => {
-                let Some(Conn::Opening(task)) = self.conns.remove(&conn) else {
-                    return; // closed meanwhile: dropping `writes` ends the task
-                };
+        }
+    }
+
+    fn feed(&mut self, wake: Wake) {
+        self.client.handle_input(Input::Time(Instant::now()));
+        let input = match wake {
+            Wake::Connected(conn) => {
                 self.stats.connected += 1;
-                self.conns.insert(
+                Input::Connected { conn }
+            }
+            Wake::ConnectFailed(conn, error) => {
+                tracing::debug!(%conn, "connect failed: {error}");
+                self.stats.connect_failed += 1;
+                Input::ConnectFailed { conn, error }
+            }
+            Wake::Data(conn, n) => {
+                self.sample_latency(conn);
+                Input::Data {
                     conn,
-                    Conn::Open {
-                        writes,
-                        task,
-                        awaiting_since: None,
-                    },
-                );
-                self.client.handle_input(Input::Connected { conn });
-            }
-            Msg::ConnectFailed { conn, error } => {
-                if self.conns.remove(&conn).is_some() {
-                    self.stats.connect_failed += 1;
-                    self.client
-                        .handle_input(Input::ConnectFailed { conn, error });
+                    bytes: self.sockets.received(n),
                 }
             }
-            Msg::Read { conn, read } => {
-                let Some(Conn::Open { awaiting_since, .. }) = self.conns.get_mut(&conn) else {
-                    return; // closed by the client: no more inputs wanted
-                };
-                if let Some(since) = awaiting_since.take() {
-                    if self.stats.latencies.len() >= MAX_LATENCY_SAMPLES {
-                        self.stats.latencies.remove(0);
-                    }
-                    self.stats.latencies.push(since.elapsed());
-                }
-                match read {
-                    Read::Data(bytes) => self.client.handle_input(Input::Data {
-                        conn,
-                        bytes: &bytes,
-                    }),
-                    Read::Eof => self.client.handle_input(Input::Eof { conn }),
-                    Read::Failed(error) => self.client.handle_input(Input::Failed { conn, error }),
-                }
+            Wake::Eof(conn) => {
+                self.sample_latency(conn);
+                Input::Eof { conn }
             }
+            Wake::Failed(conn, error) => {
+                self.sample_latency(conn);
+                Input::Failed { conn, error }
+            }
+            // The clock was read above.
+            Wake::Time => return,
+        };
+        self.client.handle_input(input);
+    }
+
+    /// Ends the latency sample of `conn`, if one is running.
+    fn sample_latency(&mut self, conn: ConnId) {
+        let Some(since) = self.awaiting_since.remove(&conn) else {
+            return;
+        };
+        let latencies = &mut self.stats.latencies;
+        if latencies.len() < MAX_LATENCY_SAMPLES {
+            latencies.push(since.elapsed());
+        } else {
+            latencies[self.next_sample] = since.elapsed();
+            self.next_sample = (self.next_sample + 1) % MAX_LATENCY_SAMPLES;
         }
     }
 }
