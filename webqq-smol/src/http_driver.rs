@@ -29,7 +29,7 @@ use webqq_proto::http1::{
 };
 
 use crate::resolve::Resolver;
-use crate::sockets::{Sockets, Wake};
+use crate::sockets::{PROBE_IDLE_AFTER, Sockets, Wake};
 
 /// A finished request: its id, its tag and its outcome.
 pub type Finished<T> = (RequestId, T, Result<Box<Response>, RequestError>);
@@ -41,6 +41,8 @@ pub struct HttpDriver<T> {
     agent: Agent<T>,
     sockets: Sockets,
     finished: VecDeque<Finished<T>>,
+    /// When the connections were last polled (the end of the last wait).
+    polled: Instant,
 }
 
 impl<T> fmt::Debug for HttpDriver<T> {
@@ -66,6 +68,7 @@ impl<T> HttpDriver<T> {
             agent,
             sockets: Sockets::new(resolver, tls),
             finished: VecDeque::new(),
+            polled: Instant::now(),
         }
     }
 
@@ -87,13 +90,15 @@ impl<T> HttpDriver<T> {
     /// Drives the agent until a request finishes and returns it, or `None` when no request
     /// is pending.
     pub async fn next_response(&mut self) -> Option<Finished<T>> {
+        // One clock read per round: carrying out outputs takes microseconds.
+        let mut now = Instant::now();
+        if now.duration_since(self.polled) > PROBE_IDLE_AFTER {
+            self.probe_quiet();
+        }
         loop {
             if let Some(done) = self.finished.pop_front() {
                 return Some(done);
             }
-            // One clock read per round: carrying out outputs takes microseconds.
-            let now = Instant::now();
-            self.probe_idle(now);
             let deadline = self.run_outputs(now);
             if !self.finished.is_empty() {
                 continue;
@@ -102,6 +107,8 @@ impl<T> HttpDriver<T> {
                 return None;
             }
             let wake = self.sockets.wait(deadline).await;
+            now = Instant::now();
+            self.polled = now;
             self.feed(wake);
         }
     }
@@ -115,21 +122,16 @@ impl<T> HttpDriver<T> {
         all
     }
 
-    /// Reads idle connections nobody read for a while (nobody awaited the driver), so that a
+    /// Reads the idle connections after nobody awaited the driver for a while, so that a
     /// server's close is known before the agent picks one for a request.
-    fn probe_idle(&mut self, now: Instant) {
+    fn probe_quiet(&mut self) {
         let agent = &self.agent;
-        let idle = |conn| agent.conn_state(conn) == Some(ConnState::Idle);
-        // Usually none: no list is built then.
-        if !self.sockets.unread_since_a_while(now).any(idle) {
-            return;
-        }
-        let stale: Vec<_> = self
+        let idle: Vec<_> = self
             .sockets
-            .unread_since_a_while(now)
-            .filter(|&c| idle(c))
+            .quiet()
+            .filter(|&conn| agent.conn_state(conn) == Some(ConnState::Idle))
             .collect();
-        for conn in stale {
+        for conn in idle {
             if let Some(wake) = self.sockets.probe(conn) {
                 self.feed(wake);
             }

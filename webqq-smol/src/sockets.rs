@@ -28,10 +28,10 @@ use crate::resolve::Resolver;
 /// Bytes read per call, into the one buffer every connection shares; the core copies what
 /// it keeps and bounds it.
 const READ_CHUNK: usize = 16 * 1024;
-/// An idle connection not read for longer than this is probed before the core may hand it a
-/// request: a server may have closed it meanwhile (keepalive-race.md §1). Within a
-/// millisecond of its last read a connection is as good as known alive, and the core's retry
-/// rules cover the race that remains.
+/// When nobody polled the connections for longer than this, idle ones are probed before the
+/// core may hand one a request: a server may have closed it meanwhile (keepalive-race.md §1).
+/// Within a millisecond of the last poll a connection is as good as known alive, and the
+/// core's retry rules cover the race that remains.
 pub(crate) const PROBE_IDLE_AFTER: Duration = Duration::from_millis(1);
 
 type Opening = Pin<Box<dyn Future<Output = io::Result<Connection>> + Send>>;
@@ -56,7 +56,6 @@ struct Open {
     read_first: bool,
     /// EOF or a failure was reported: nothing more to read.
     ended: bool,
-    last_read: Instant,
 }
 
 /// What a wait found. The bytes of `Data` are [`Sockets::received`].
@@ -144,20 +143,12 @@ impl Sockets {
         &self.buf[..n]
     }
 
-    /// Open connections with nothing queued that were not read for [`PROBE_IDLE_AFTER`].
-    pub(crate) fn unread_since_a_while(&self, now: Instant) -> impl Iterator<Item = ConnId> + '_ {
-        self.slots
-            .iter()
-            .filter_map(move |(&conn, slot)| match slot {
-                Slot::Open(open)
-                    if !open.ended
-                        && open.queue.is_empty()
-                        && now.duration_since(open.last_read) > PROBE_IDLE_AFTER =>
-                {
-                    Some(conn)
-                }
-                _ => None,
-            })
+    /// Open connections with nothing queued and not ended: the ones a probe may read.
+    pub(crate) fn quiet(&self) -> impl Iterator<Item = ConnId> + '_ {
+        self.slots.iter().filter_map(|(&conn, slot)| match slot {
+            Slot::Open(open) if !open.ended && open.queue.is_empty() => Some(conn),
+            _ => None,
+        })
     }
 
     /// Reads `conn` without waiting: what a server sent to an idle connection (usually its
@@ -174,7 +165,6 @@ impl Sockets {
                         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
                     ) =>
                 {
-                    open.last_read = Instant::now();
                     return None;
                 }
                 done => done,
@@ -182,10 +172,7 @@ impl Sockets {
             Connection::Tls(tls) => {
                 let mut cx = Context::from_waker(Waker::noop());
                 match Pin::new(tls).poll_read(&mut cx, &mut self.buf) {
-                    Poll::Pending => {
-                        open.last_read = Instant::now();
-                        return None;
-                    }
+                    Poll::Pending => return None,
                     Poll::Ready(done) => done,
                 }
             }
@@ -251,7 +238,6 @@ impl Slot {
                         unflushed: false,
                         read_first: false,
                         ended: false,
-                        last_read: Instant::now(),
                     });
                     Poll::Ready(Wake::Connected(conn))
                 }
@@ -315,7 +301,6 @@ impl Open {
             }
             Ok(n) => {
                 self.read_first = n == capacity;
-                self.last_read = Instant::now();
                 Wake::Data(conn, n)
             }
             Err(e) => {
