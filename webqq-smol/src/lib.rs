@@ -2,8 +2,9 @@
 //!
 //! webqq-rs on smol / async-io: a [`Session`] drives a [`webqq_proto::Client`] over real
 //! sockets (TLS by rustls, host overrides by a [`Resolver`]), and [`EmulatorHost`] serves the
-//! sans-IO emulator on TCP and TLS listeners. The `webqq` program (`src/bin/webqq`) is built
-//! on both. Every protocol decision is in `webqq-proto`; this crate moves bytes, arms timers
+//! sans-IO emulator on TCP and TLS listeners; [`HttpDriver`] runs the HTTP/1.1 request engine
+//! alone for an application's own requests. The `webqq` program (`src/bin/webqq`) is built on
+//! the first two. Every protocol decision is in `webqq-proto`; this crate moves bytes, arms timers
 //! and hands out events.
 //!
 //! ```no_run
