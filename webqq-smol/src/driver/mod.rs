@@ -17,7 +17,7 @@ pub use webqq_proto::client::SendOutcome;
 pub use webqq_proto::client::adapter::Stopped;
 use webqq_proto::webqq::content::Message;
 use webqq_proto::webqq::request::Target;
-use webqq_proto::webqq::session::Event;
+use webqq_proto::webqq::session::{Event, MessageHandle};
 use webqq_proto::{Client, ClientConfig, ClientState};
 
 use crate::resolve::Resolver;
@@ -102,7 +102,7 @@ pub(crate) enum Msg {
     Send {
         target: Target,
         message: Message,
-        reply: Sender<SendOutcome>,
+        reply: Sender<(MessageHandle, SendOutcome)>,
     },
     Inspect(Inspect),
     Connected {
@@ -166,6 +166,16 @@ impl Session {
     /// Queues a message and resolves to its outcome. The outcome events also appear on the
     /// event stream.
     pub async fn send(&self, target: Target, message: Message) -> Result<SendOutcome, Stopped> {
+        Ok(self.send_tracked(target, message).await?.1)
+    }
+
+    /// As [`Session::send`], with the handle the session gave the send (the one its
+    /// `Confirmed` event names).
+    pub async fn send_tracked(
+        &self,
+        target: Target,
+        message: Message,
+    ) -> Result<(MessageHandle, SendOutcome), Stopped> {
         let (reply, outcome) = channel::bounded(1);
         self.to_driver
             .send(Msg::Send {

@@ -38,7 +38,7 @@ pub(crate) struct Driver {
     to_self: Sender<Msg>,
     events: Sender<Event>,
     conns: HashMap<ConnId, Conn>,
-    waiters: HashMap<MessageHandle, Sender<SendOutcome>>,
+    waiters: HashMap<MessageHandle, Sender<(MessageHandle, SendOutcome)>>,
     stats: NetStats,
 }
 
@@ -140,7 +140,7 @@ impl Driver {
         if let Some((handle, outcome)) = SendOutcome::of(e)
             && let Some(w) = self.waiters.remove(&handle)
         {
-            let _ = w.try_send(outcome);
+            let _ = w.try_send((handle, outcome));
         }
     }
 
