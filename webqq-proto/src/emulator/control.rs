@@ -15,6 +15,10 @@
 //! | `GET`/`POST /_emulator/strictness` | a [`Strictness`] object | read / replace the switches |
 //! | `GET /_emulator/sessions` | | live sessions |
 //! | `GET /_emulator/captcha?qq=10001` | | the answer of the last captcha |
+//! | `POST /_emulator/friend_request` | `{"from":10005,"to":10001,"msg":"hi"}` | `from` asks to be friends (`system_message`) |
+//! | `POST /_emulator/group/join` | `{"qq":10005,"group":200001}` | `qq` joins (`sys_g_msg` `group_join` to the members) |
+//! | `POST /_emulator/group/leave` | `{"qq":10003,"group":200001}` | `qq` leaves (`group_leave` to the members left) |
+//! | `POST /_emulator/rename` | `{"qq":10003,"nick":"Robert"}` | a new nickname, seen in the next list fetch |
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -192,6 +196,37 @@ impl Emulator {
     pub fn captcha_answer(&self, qq: u64) -> Option<String> {
         self.server.captcha_answer(qq)
     }
+
+    /// Simulated user `from` asks account `to` (logged in) to be friends, saying `message`.
+    pub fn friend_request(
+        &mut self,
+        from: u64,
+        to: u64,
+        message: &str,
+    ) -> Result<(), ControlError> {
+        let r = self.server.friend_request(from, to, message);
+        self.collect_server_output();
+        r
+    }
+
+    /// Account `qq` joins group `group`; its members are told.
+    pub fn join_group(&mut self, qq: u64, group: u64) -> Result<(), ControlError> {
+        let r = self.server.join_group(qq, group);
+        self.collect_server_output();
+        r
+    }
+
+    /// Account `qq` leaves group `group`; the members left are told.
+    pub fn leave_group(&mut self, qq: u64, group: u64) -> Result<(), ControlError> {
+        let r = self.server.leave_group(qq, group);
+        self.collect_server_output();
+        r
+    }
+
+    /// Account `qq` takes the nickname `nick`.
+    pub fn rename(&mut self, qq: u64, nick: &str) -> Result<(), ControlError> {
+        self.server.rename(qq, nick)
+    }
 }
 
 #[derive(Deserialize)]
@@ -210,6 +245,26 @@ struct QqBody {
     retcode: Option<i64>,
     #[serde(default)]
     event: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct FriendRequestBody {
+    from: u64,
+    to: u64,
+    #[serde(default)]
+    msg: String,
+}
+
+#[derive(Deserialize)]
+struct MembershipBody {
+    qq: u64,
+    group: u64,
+}
+
+#[derive(Deserialize)]
+struct RenameBody {
+    qq: u64,
+    nick: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -284,6 +339,18 @@ impl Server {
                 .map(|_| json!({})),
             (true, "expire") => parse::<QqBody>(req)
                 .and_then(|b| self.expire(b.qq))
+                .map(|_| json!({})),
+            (true, "friend_request") => parse::<FriendRequestBody>(req)
+                .and_then(|b| self.friend_request(b.from, b.to, &b.msg))
+                .map(|_| json!({})),
+            (true, "group/join") => parse::<MembershipBody>(req)
+                .and_then(|b| self.join_group(b.qq, b.group))
+                .map(|_| json!({})),
+            (true, "group/leave") => parse::<MembershipBody>(req)
+                .and_then(|b| self.leave_group(b.qq, b.group))
+                .map(|_| json!({})),
+            (true, "rename") => parse::<RenameBody>(req)
+                .and_then(|b| self.rename(b.qq, &b.nick))
                 .map(|_| json!({})),
             (true, "faults") => parse::<Faults>(req).map(|f| {
                 self.set_faults(f);

@@ -15,6 +15,7 @@ mod ptlogin;
 mod qr;
 mod send;
 mod session;
+mod world_ops;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};

@@ -192,3 +192,92 @@ fn captcha_answers_over_http() {
 }
 
 use crate::emulator::World;
+
+#[test]
+fn friend_requests_joins_leaves_and_renames_over_http_json() {
+    let mut h = Harness::new(Profile::S2018);
+    h.get("https://ssl.ptlogin2.qq.com/ptqrshow?appid=501004106");
+    let qrsig = h.jar["qrsig"].clone();
+    control(&mut h, "POST", "qr/scan", Some(json!({})));
+    control(&mut h, "POST", "qr/confirm", Some(json!({"qq": 10001})));
+    let poll = format!(
+        "https://ssl.ptlogin2.qq.com/ptqrlogin?ptqrtoken={}",
+        hash33(&qrsig)
+    );
+    let cb = js_args(&h.get(&poll).text());
+    let l = h.finish_login(10001, &cb);
+    let ok = json!({"ok": true});
+    let r = control(
+        &mut h,
+        "POST",
+        "friend_request",
+        Some(json!({"from": 10004, "to": 10001, "msg": "again?"})),
+    );
+    assert_eq!(r.json(), ok);
+    let r = control(
+        &mut h,
+        "POST",
+        "group/leave",
+        Some(json!({"qq": 10003, "group": 200001})),
+    );
+    assert_eq!(r.json(), ok);
+    let r = control(
+        &mut h,
+        "POST",
+        "group/join",
+        Some(json!({"qq": 10004, "group": 200001})),
+    );
+    assert_eq!(r.json(), ok);
+    let got = h.poll(&l).1.unwrap().json();
+    let items: Vec<(&str, &str)> = got["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["poll_type"].as_str().unwrap(),
+                e["value"]["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        vec![
+            ("system_message", "verify_required"),
+            ("sys_g_msg", "group_leave"),
+            ("sys_g_msg", "group_join"),
+        ]
+    );
+    assert_eq!(got["result"][0]["value"]["account"], 10004);
+    assert_eq!(got["result"][0]["value"]["msg"], "again?");
+    // Refusals: a second join, a leave of a non-member, an unknown account.
+    let again = control(
+        &mut h,
+        "POST",
+        "group/join",
+        Some(json!({"qq": 10004, "group": 200001})),
+    );
+    assert_eq!(again.status, 400);
+    let gone = control(
+        &mut h,
+        "POST",
+        "group/leave",
+        Some(json!({"qq": 10003, "group": 200001})),
+    );
+    assert_eq!(gone.status, 400);
+    let r = control(
+        &mut h,
+        "POST",
+        "rename",
+        Some(json!({"qq": 99, "nick": "x"})),
+    );
+    assert_eq!(r.status, 404);
+    let r = control(
+        &mut h,
+        "POST",
+        "rename",
+        Some(json!({"qq": 10003, "nick": "Robert"})),
+    );
+    assert_eq!(r.json(), ok);
+    assert!(h.emu.rename(10003, "Bobby").is_ok());
+}

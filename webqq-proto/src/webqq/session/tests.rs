@@ -907,6 +907,79 @@ fn periodic_refresh_reports_changes_and_members_load_lazily() {
     assert!(h.s.contacts().me.is_some());
 }
 
+#[test]
+fn friend_requests_are_answered_in_webqq_eras_only() {
+    let (mut h, _poll) = online_w2014();
+    let accept = FriendRequestAnswer::Accept {
+        markname: "five".into(),
+        category: 0,
+    };
+    assert!(h.s.answer_friend_request(5, &accept, h.now));
+    let req = h.take(Tag::FriendRequest {
+        account: 5,
+        accept: true,
+    });
+    assert_eq!(req.request.uri().path(), "/api/allow_and_add2");
+    h.reply(&req, 200, r#"{"retcode":0,"result":"ok"}"#, &[]);
+    let deny = FriendRequestAnswer::Deny {
+        reason: "no".into(),
+    };
+    assert!(h.s.answer_friend_request(6, &deny, h.now));
+    // pidgin-lwqq issue #192 (protocol §5.12): the server can refuse with 100000.
+    h.ok(
+        Tag::FriendRequest {
+            account: 6,
+            accept: false,
+        },
+        r#"{"retcode":100000}"#,
+    );
+    let answers: Vec<Event> = h
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::FriendRequestAnswered { .. }))
+        .collect();
+    assert!(
+        matches!(
+            &answers[..],
+            [
+                Event::FriendRequestAnswered { account: 5, accept: true, result: Ok(()) },
+                Event::FriendRequestAnswered { account: 6, accept: false, result: Err(e) },
+            ] if e.contains("100000")
+        ),
+        "{answers:?}"
+    );
+
+    let (mut h, _poll) = online_qr(ProfileId::S2018);
+    assert!(
+        !h.s.answer_friend_request(5, &accept, h.now),
+        "no such CGI in SmartQQ"
+    );
+    assert!(
+        !h.tags()
+            .iter()
+            .any(|t| matches!(t, Tag::FriendRequest { .. }))
+    );
+}
+
+#[test]
+fn friend_list_and_membership_changes_fetch_the_lists_again() {
+    let (mut h, poll) = online_w2014();
+    poll_reply(
+        &mut h,
+        &poll,
+        r#"{"retcode":0,"result":[{"poll_type":"buddylist_change","value":{"added_friends":[{"uin":4,"groupid":1}],"removed_friends":[]}}]}"#,
+    );
+    assert!(h.has(Tag::Friends) && h.has(Tag::Groups) && h.has(Tag::Discussions));
+    let poll = h.take(Tag::Poll);
+    // Protocol §6.5 sys_g_msg: `from_uin` is the gid of a group we know: only its members.
+    poll_reply(
+        &mut h,
+        &poll,
+        r#"{"retcode":0,"result":[{"poll_type":"sys_g_msg","value":{"msg_id":5941,"from_uin":500,"to_uin":1,"msg_id2":979391,"msg_type":34,"type":"group_leave","gcode":600,"op_type":2,"old_member":11}}]}"#,
+    );
+    assert!(h.has(Tag::GroupMembers(500)));
+}
+
 // ---- the outbox ---------------------------------------------------------------------------
 
 fn send_text(h: &mut H, target: Target, text: &str) -> MessageHandle {

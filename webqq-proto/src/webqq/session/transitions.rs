@@ -885,6 +885,31 @@ impl Session {
                 self.emit(Event::Unknown { raw });
                 return None;
             }
+            // Protocol §6.5 `buddylist_change` names only uins: the lists are fetched again
+            // for the new friend's name and category (after the notice, which the
+            // application may want to match against the old book).
+            PollEvent::BuddyListChange { .. } => {
+                self.emit(Event::Notice(item));
+                self.start_refresh(now);
+                return None;
+            }
+            // Protocol §6.5 `sys_g_msg`: a member joined or left (`from_uin` = gid); "if
+            // `new_member` is yourself you have joined a new group (refresh lists)"; the same
+            // when this account left.
+            PollEvent::GroupSystem { kind, raw, .. }
+                if kind == "group_join" || kind == "group_leave" =>
+            {
+                let gid = ids.from_uin;
+                let me = Some(self.uin);
+                let mine = raw["new_member"].as_u64() == me || raw["old_member"].as_u64() == me;
+                self.emit(Event::Notice(item));
+                if mine || !self.contacts.groups.contains_key(&gid) {
+                    self.start_refresh(now);
+                } else {
+                    self.load_group_members(gid, now);
+                }
+                return None;
+            }
             _ => {
                 self.emit(Event::Notice(item));
                 return None;
