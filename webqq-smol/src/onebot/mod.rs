@@ -16,6 +16,7 @@ pub mod quick;
 pub mod webhook;
 pub mod ws;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
@@ -109,6 +110,8 @@ pub struct Core {
     next_message_id: AtomicI32,
     subscribers: Mutex<Vec<Sender<Arc<Value>>>>,
     rate_limit: smol::lock::Mutex<()>,
+    /// `set_friend_add_request` calls waiting for the server's answer, by requester.
+    friend_answers: Mutex<HashMap<u64, Sender<Result<(), String>>>>,
 }
 
 impl std::fmt::Debug for Core {
@@ -165,6 +168,22 @@ impl Core {
         rx
     }
 
+    /// Registers (`Some`) or takes (`None`) the waiter for the answer to `account`'s request.
+    fn friend_answer_waiter(
+        &self,
+        account: u64,
+        register: Option<Sender<Result<(), String>>>,
+    ) -> Option<Sender<Result<(), String>>> {
+        let mut waiters = self
+            .friend_answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match register {
+            Some(w) => waiters.insert(account, w),
+            None => waiters.remove(&account),
+        }
+    }
+
     fn publish(&self, event: Value) {
         let event = Arc::new(event);
         let mut subs = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
@@ -210,6 +229,7 @@ impl Gateway {
             next_message_id: AtomicI32::new(1),
             subscribers: Mutex::new(Vec::new()),
             rate_limit: smol::lock::Mutex::new(()),
+            friend_answers: Mutex::new(HashMap::new()),
         });
         let mut tasks = Vec::new();
         let mut http = None;
@@ -262,6 +282,7 @@ impl Gateway {
 /// Takes the session's events: keeps contacts and ids current, publishes OneBot events.
 async fn pump(core: Arc<Core>) {
     core.publish(event::lifecycle(&core, "enable"));
+    let mut joins = event::PendingJoins::default();
     while let Some(e) = core.session.next_event().await {
         match &e {
             Event::Online { uin } => {
@@ -269,6 +290,13 @@ async fn pump(core: Arc<Core>) {
                 core.online.store(true, Ordering::Relaxed);
             }
             Event::Offline { .. } => core.online.store(false, Ordering::Relaxed),
+            Event::FriendRequestAnswered {
+                account, result, ..
+            } => {
+                if let Some(waiter) = core.friend_answer_waiter(*account, None) {
+                    let _ = waiter.try_send(result.clone());
+                }
+            }
             Event::ContactsLoaded
             | Event::ContactsChanged(_)
             | Event::GroupMembers { .. }
@@ -278,28 +306,40 @@ async fn pump(core: Arc<Core>) {
             }
             _ => {}
         }
-        for out in event::convert(&core, &e) {
+        for out in event::convert(&core, &e, &mut joins) {
             core.publish(out);
         }
     }
     core.online.store(false, Ordering::Relaxed);
 }
 
-/// Copies the contact book, rebinds the ids and saves them; after a login, asks for every
-/// group's and discussion's members so their users get ids too.
-async fn refresh_contacts(core: &Core, load_members: bool) {
+/// Copies the contact book, binds the ids and saves them; after a login, asks for every
+/// group's and discussion's members so their users get ids too, and for the friends' QQ
+/// numbers where the era still answers `get_friend_uin2` (protocol §5.6).
+async fn refresh_contacts(core: &Core, new_login: bool) {
     let Ok(contacts) = core
         .session
         .with_client(move |c, _| {
-            if load_members {
-                let groups: Vec<u64> = c.session().contacts().groups.keys().copied().collect();
-                let discussions: Vec<u64> =
-                    c.session().contacts().discussions.keys().copied().collect();
+            if new_login {
+                let book = c.session().contacts();
+                let groups: Vec<u64> = book.groups.keys().copied().collect();
+                let discussions: Vec<u64> = book.discussions.keys().copied().collect();
+                let unresolved: Vec<u64> = book
+                    .friends
+                    .values()
+                    .filter(|f| f.qq.is_none())
+                    .map(|f| f.uin)
+                    .collect();
                 for g in groups {
                     c.load_group_members(g);
                 }
                 for d in discussions {
                     c.load_discussion_members(d);
+                }
+                for uin in unresolved {
+                    if !c.resolve_qq(uin) {
+                        break; // not in this era
+                    }
                 }
             }
             c.session().contacts().clone()
@@ -309,7 +349,7 @@ async fn refresh_contacts(core: &Core, load_members: bool) {
         return;
     };
     let uncertain = core.ids(|ids| {
-        let u = ids.rebind(&contacts);
+        let u = ids.rebind(&contacts, new_login);
         if let Err(e) = ids.save() {
             tracing::warn!("saving OneBot ids: {e}");
         }

@@ -401,6 +401,11 @@ impl Session {
         &self.phase
     }
 
+    /// The era's parameters (what this session can do).
+    pub fn profile(&self) -> &'static Profile {
+        self.profile
+    }
+
     /// The contact book.
     pub fn contacts(&self) -> &Contacts {
         &self.contacts
