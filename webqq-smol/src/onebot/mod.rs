@@ -7,6 +7,7 @@
 //! transport carried them.
 pub mod action;
 pub mod auth;
+mod dial;
 pub mod event;
 pub mod http_api;
 pub mod ids;
@@ -51,10 +52,12 @@ pub struct GatewayConfig {
     pub http: Option<SocketAddr>,
     /// Forward WebSocket listener (`/`, `/api`, `/event`).
     pub ws: Option<SocketAddr>,
-    /// Events are POSTed here (`http://` only).
+    /// Events are POSTed here (`http://` or `https://`).
     pub post_url: Option<String>,
-    /// Reverse WebSocket (universal) URL (`ws://` only).
+    /// Reverse WebSocket (universal) URL (`ws://` or `wss://`).
     pub ws_reverse: Option<String>,
+    /// TLS for `https://` and `wss://` bot URLs; `None`: the webpki roots only.
+    pub tls: Option<Arc<futures_rustls::rustls::ClientConfig>>,
     /// Reconnection delay of the reverse WebSocket.
     pub reconnect: Duration,
     /// Required from clients (`Authorization: Bearer` or `access_token`), and sent by us.
