@@ -384,6 +384,18 @@ impl IdStore {
         self.user_id(uin).unwrap_or_default()
     }
 
+    /// Whether `uin` is bound to a surrogate whose record does not have the real number yet.
+    pub fn lacks_number(&mut self, uin: u64) -> bool {
+        let Some(id) = self.user_id(uin).filter(|id| *id >= SURROGATE_BASE) else {
+            return false;
+        };
+        !self
+            .saved
+            .users
+            .iter()
+            .any(|r| r.id == id && r.traits.contains_key(QQ))
+    }
+
     /// The user id bound to `uin` this login.
     pub fn user_id(&self, uin: u64) -> Option<u64> {
         self.users.forward.get(&uin).copied()
@@ -504,12 +516,22 @@ impl IdStore {
         )
     }
 
-    /// Stores `traits` as the latest attributes of `id` (nothing for a contact without any).
-    fn remember(&mut self, kind: Kind, id: u64, traits: Traits) {
+    /// Stores `traits` as the latest attributes of `id` (nothing for a contact without any);
+    /// a QQ number once known stays (a later login may not learn it again).
+    fn remember(&mut self, kind: Kind, id: u64, mut traits: Traits) {
         if traits.is_empty() {
             return;
         }
         let records = self.saved.records(kind);
+        if let Some(number) = records
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.traits.get(QQ))
+        {
+            traits
+                .entry(QQ.to_string())
+                .or_insert_with(|| number.clone());
+        }
         match records.iter().position(|r| r.id == id) {
             Some(i) if records[i].traits == traits => return,
             Some(i) => records[i].traits = traits,
@@ -719,6 +741,15 @@ mod tests {
         // Next login without the number (get_friend_uin2 failed): the attributes find it.
         s.rebind(&contacts([7, 8], 10, "bob"), true);
         assert_eq!(s.user_id(7), Some(12345));
+        assert!(!s.lacks_number(7));
+        assert!(s.lacks_number(8), "bob has a surrogate and no number yet");
+        let mut c = contacts([7, 8], 10, "bob");
+        c.friends.get_mut(&8).unwrap().qq = Some(777);
+        s.rebind(&c, false);
+        assert!(!s.lacks_number(8), "the number joins the record");
+        assert!(s.user_id(8).unwrap() >= SURROGATE_BASE, "the id stays");
+        s.rebind(&contacts([9, 10], 11, "bob"), true);
+        assert!(!s.lacks_number(10), "matched by attributes, number known");
     }
 
     #[test]

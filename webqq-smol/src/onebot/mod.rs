@@ -317,8 +317,9 @@ async fn pump(core: Arc<Core>) {
 }
 
 /// Copies the contact book, binds the ids and saves them; after a login, asks for every
-/// group's and discussion's members so their users get ids too, and for the friends' QQ
-/// numbers where the era still answers `get_friend_uin2` (protocol §5.6).
+/// group's and discussion's members so their users get ids too, and for the QQ numbers of the
+/// friends whose record has none, where the era still answers `get_friend_uin2` (protocol
+/// §5.6; once per friend, as frequent calls brought a captcha).
 async fn refresh_contacts(core: &Core, new_login: bool) {
     let Ok(contacts) = core
         .session
@@ -327,22 +328,11 @@ async fn refresh_contacts(core: &Core, new_login: bool) {
                 let book = c.session().contacts();
                 let groups: Vec<u64> = book.groups.keys().copied().collect();
                 let discussions: Vec<u64> = book.discussions.keys().copied().collect();
-                let unresolved: Vec<u64> = book
-                    .friends
-                    .values()
-                    .filter(|f| f.qq.is_none())
-                    .map(|f| f.uin)
-                    .collect();
                 for g in groups {
                     c.load_group_members(g);
                 }
                 for d in discussions {
                     c.load_discussion_members(d);
-                }
-                for uin in unresolved {
-                    if !c.resolve_qq(uin) {
-                        break; // not in this era
-                    }
                 }
             }
             c.session().contacts().clone()
@@ -351,13 +341,31 @@ async fn refresh_contacts(core: &Core, new_login: bool) {
     else {
         return;
     };
-    let uncertain = core.ids(|ids| {
+    let (uncertain, unnumbered) = core.ids(|ids| {
         let u = ids.rebind(&contacts, new_login);
         if let Err(e) = ids.save() {
             tracing::warn!("saving OneBot ids: {e}");
         }
-        u
+        let unnumbered: Vec<u64> = contacts
+            .friends
+            .keys()
+            .copied()
+            .filter(|uin| new_login && ids.lacks_number(*uin))
+            .collect();
+        (u, unnumbered)
     });
+    if !unnumbered.is_empty() {
+        let _ = core
+            .session
+            .with_client(move |c, _| {
+                for uin in unnumbered {
+                    if !c.resolve_qq(uin) {
+                        break; // not in this era
+                    }
+                }
+            })
+            .await;
+    }
     *core.contacts.lock().unwrap_or_else(|e| e.into_inner()) = contacts;
     for u in uncertain {
         core.publish(event::id_uncertain(core, &u));

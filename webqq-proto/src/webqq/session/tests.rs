@@ -970,6 +970,7 @@ fn friend_list_and_membership_changes_fetch_the_lists_again() {
         r#"{"retcode":0,"result":[{"poll_type":"buddylist_change","value":{"added_friends":[{"uin":4,"groupid":1}],"removed_friends":[]}}]}"#,
     );
     assert!(h.has(Tag::Friends) && h.has(Tag::Groups) && h.has(Tag::Discussions));
+    assert!(!h.s.refresh_contacts(h.now), "one refresh at a time");
     let poll = h.take(Tag::Poll);
     // Protocol §6.5 sys_g_msg: `from_uin` is the gid of a group we know: only its members.
     poll_reply(
