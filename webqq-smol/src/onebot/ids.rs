@@ -26,6 +26,8 @@ use webqq_proto::webqq::session::Contacts;
 pub const SURROGATE_BASE: u64 = 1_000_000_000_000;
 /// The attribute holding a real QQ number, once known; it decides alone.
 const QQ: &str = "qq";
+/// Attributes that must still agree for a record one attribute away to keep its id.
+pub const MIN_AGREEING: usize = 2;
 /// Most records kept per kind; beyond it new contacts get ids that are not saved (matching
 /// scans the records, so this also bounds the work of a login).
 pub const MAX_RECORDS: usize = 100_000;
@@ -82,8 +84,11 @@ pub struct Match {
 ///    distance is the number of shared attributes whose values differ.
 /// 2. Distance 0 ("the same contact"): the first untaken one is kept; several such records
 ///    make it uncertain (they cannot be told apart). If all are taken: a new id, uncertain.
-/// 3. Otherwise distance 1 ("one attribute changed", a rename): kept, uncertain, when exactly
-///    one untaken record is that close; several: a new id, uncertain.
+/// 3. Otherwise distance 1 ("one attribute changed", a rename) with at least
+///    [`MIN_AGREEING`] attributes still equal: kept, uncertain, when exactly one untaken
+///    record is that close; several: a new id, uncertain. (A group member is known by its
+///    nickname and groups only: renamed, it is a new id, as any other member of the group
+///    would match as well.)
 /// 4. Otherwise a new id.
 pub fn match_record<'a>(
     records: impl IntoIterator<Item = (&'a Record, bool)>,
@@ -106,7 +111,7 @@ pub fn match_record<'a>(
             .collect();
         match changed.len() {
             0 => exact.push((r.id, taken)),
-            1 if !taken => near.push((r.id, changed[0].clone())),
+            1 if !taken && shared.len() > MIN_AGREEING => near.push((r.id, changed[0].clone())),
             _ => {}
         }
     }
@@ -626,6 +631,12 @@ mod tests {
             ),
             // Rule 1: only shared attributes count (a member's record against a friend).
             (vec![(&member, false)], bob_now, kept(4)),
+            // Rule 3 needs two attributes left that agree: a renamed member is someone new.
+            (
+                vec![(&member, false)],
+                t(&[("nick", "Robert"), ("groups", "7")]),
+                new.clone(),
+            ),
             // Rule 4: two changed attributes are another contact.
             (
                 vec![(&alice, false)],
