@@ -321,6 +321,17 @@ fn reverse_websocket_connects_with_the_token_and_reconnects() {
                     Some(format!("Bearer {TOKEN}"))
                 ]
             );
+            // The gateway subscribes to events before it says `connect`.
+            loop {
+                let Message::Text(t) = ws.next().await.unwrap().unwrap() else {
+                    continue;
+                };
+                let v: Value = serde_json::from_str(&t).unwrap();
+                if v["meta_event_type"] == "lifecycle" {
+                    assert_eq!(v["sub_type"], "connect");
+                    break;
+                }
+            }
             let text = format!("reverse {round}");
             let said = text.clone();
             host.control(move |e| e.say(ALICE, EmuTarget::Buddy(BOT), &said))
