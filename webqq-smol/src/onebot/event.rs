@@ -208,8 +208,11 @@ fn message(core: &Core, m: &IncomingMessage) -> Value {
     }
     let (message, raw) = render(core, &m.message);
     let nick = core.contacts(|c| sender_name(c, m));
-    let user_id = core.ids(|i| i.user(m.sender, None));
-    let user_id = if m.is_self { core.self_id() } else { user_id };
+    let user_id = if m.is_self {
+        core.self_id()
+    } else {
+        core.ids(|i| i.user(m.sender, None))
+    };
     let mut sender = json!({"user_id": user_id, "nickname": nick.0, "sex": "unknown", "age": 0});
     let fields = match m.chat {
         Chat::Friend(_) => json!({"message_type": "private", "sub_type": "friend"}),

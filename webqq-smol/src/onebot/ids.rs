@@ -335,9 +335,12 @@ impl IdStore {
                 e.1.insert(gid);
             }
         }
+        // Each user once, by its best-known role (own account, friend, numbered discussion
+        // member, group member), so its record does not flip between two sets of attributes.
+        let mut known: BTreeSet<u64> = users.iter().map(|u| u.runtime).collect();
         for d in contacts.discussions.values() {
             for m in d.members.iter().flatten() {
-                if m.qq.is_some() && !contacts.friends.contains_key(&m.uin) {
+                if m.qq.is_some() && known.insert(m.uin) {
                     users.push(Seen {
                         runtime: m.uin,
                         qq: m.qq,
@@ -349,7 +352,7 @@ impl IdStore {
         users.extend(
             member_groups
                 .into_iter()
-                .filter(|(uin, _)| !contacts.friends.contains_key(uin))
+                .filter(|(uin, _)| !known.contains(uin))
                 .map(|(uin, (nick, groups))| Seen {
                     runtime: uin,
                     qq: None,
