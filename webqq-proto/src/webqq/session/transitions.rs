@@ -813,6 +813,30 @@ impl Session {
         }
     }
 
+    /// A poll answer that completed after a relink, a re-login or `Offline` began (the
+    /// generation changed while it was on its way). The server took its events off the
+    /// session's queue when it answered (protocol §11.2: one outgoing-event queue per session),
+    /// so its messages exist nowhere else: they are handed on, de-duplicated as always. Nothing else of it
+    /// counts: its retcode, a kick or a failure speak for a channel that is gone.
+    pub(super) fn on_stale_poll(
+        &mut self,
+        result: Result<http::Response<Bytes>, TransportError>,
+        now: Instant,
+    ) {
+        let Ok(resp) = result else {
+            return;
+        };
+        if resp.status() != http::StatusCode::OK {
+            return;
+        }
+        if let Ok(PollReply::Events(items)) = decode_poll(resp.body()) {
+            for item in items {
+                // A kick ends the old channel only; the session has moved on from it.
+                let _ = self.dispatch_item(item, now);
+            }
+        }
+    }
+
     /// Protocol §6.3 "other": count a failure; "after more than 8 consecutive failures
     /// stop polling and relink". Transport failures back off 1 s per failure (at most
     /// 10 s); server codes wait the official 10 s.
