@@ -19,7 +19,7 @@ use webqq_proto::{Client, ClientConfig};
 use super::emu::{BOT, EmuServer};
 use super::net::NetFaults;
 use super::scenario::Report;
-use super::{Due, SeqChat, Sim, check_received, check_send_outcome, check_seq_gaps};
+use super::{Due, ReceiveTally, SeqChat, Sim, check_received, check_send_outcome, check_seq_gaps};
 
 /// Time after the faults stop within which the session must be online again.
 pub const SETTLE: Duration = Duration::from_secs(200);
@@ -355,8 +355,8 @@ pub fn run(sc: &EmuScenario, trace: bool) -> Result<Report, String> {
         report.tally.add(name, 1);
     }
     result
-        .map(|(due, skipped)| {
-            report.tally.add("messages_due_exactly_once", due);
+        .map(|(received, skipped)| {
+            received.add_to(&mut report.tally);
             report.tally.add("seq_gaps", skipped);
             report
         })
@@ -392,13 +392,13 @@ fn check(
     sc: &EmuScenario,
     said: &[(Chat3, String)],
     handles: &[(MessageHandle, String)],
-) -> Result<(u64, u64), String> {
+) -> Result<(ReceiveTally, u64), String> {
     let events: Vec<&Event> = sim.events.iter().map(|(_, e)| e).collect();
     let offline = events.iter().any(|e| matches!(e, Event::Offline { .. }));
     let relogged = events.iter().any(|e| matches!(e, Event::Relogin { .. }));
     // At most once each; exactly once when every byte of the poll answer the emulator wrote
-    // it in reached the client (the rule and its one exception: `check_received`).
-    let due = check_received(sim, &sim.server.answers)?;
+    // it in reached the client (the rule: `check_received`).
+    let delivered = check_received(sim, &sim.server.answers)?;
     let mut received: HashMap<String, Chat> = HashMap::new();
     for e in &events {
         if let Event::Message(m) = e {
@@ -461,5 +461,5 @@ fn check(
     if sim.max_pending > 32 {
         return Err(format!("{} requests pending in the agent", sim.max_pending));
     }
-    Ok((due, skipped.len() as u64))
+    Ok((delivered, skipped.len() as u64))
 }

@@ -101,10 +101,8 @@ pub struct Sim<S: Server> {
     pub steps: usize,
     /// Largest number of requests the agent held at once.
     pub max_pending: usize,
-    /// Per connection, each delivery of bytes to the client: (bytes read so far on the
-    /// connection, `events.len()` before the client handled them). Kept after the
-    /// connection ends, so the checks can ask what the client had read and when.
-    reads: HashMap<ConnId, Vec<(u64, usize)>>,
+    /// Bytes the client read per connection, kept after the connection ends.
+    reads: HashMap<ConnId, u64>,
 }
 
 impl<S: Server> Sim<S> {
@@ -241,9 +239,7 @@ impl<S: Server> Sim<S> {
                 if !self.net.client_open(conn) {
                     return;
                 }
-                let reads = self.reads.entry(conn).or_default();
-                let total = reads.last().map_or(0, |r| r.0) + bytes.len() as u64;
-                reads.push((total, self.events.len()));
+                *self.reads.entry(conn).or_default() += bytes.len() as u64;
                 self.log(|| format!("client ← {} bytes on {conn}: {}", bytes.len(), show(&bytes)));
                 self.client.handle_input(Input::Data {
                     conn,
@@ -348,15 +344,9 @@ impl<S: Server> Sim<S> {
         self.client = client;
     }
 
-    /// Whether the client read the first `end` bytes the server wrote on `conn`: then the
-    /// index into [`Sim::events`] of the first event that came after (every earlier event
-    /// happened before the client had them all).
-    pub fn read_through(&self, conn: ConnId, end: u64) -> Option<usize> {
-        self.reads
-            .get(&conn)?
-            .iter()
-            .find(|(total, _)| *total >= end)
-            .map(|(_, at)| *at)
+    /// Whether the client read the first `end` bytes the server wrote on `conn`.
+    pub fn read_through(&self, conn: ConnId, end: u64) -> bool {
+        self.reads.get(&conn).is_some_and(|n| *n >= end)
     }
 
     /// Events so far that match `f`.
@@ -503,19 +493,16 @@ pub struct PollAnswer {
 }
 
 /// The receive rule of issue 7: each chat message reaches the application at most once, and
-/// every message of a poll answer whose every byte the client read reaches it exactly once.
-/// An answer cut short in transit (a reset or drop before its last byte, or the client gave
-/// up on the connection) may leave its messages missing: the server considers them delivered,
-/// as the real one does, so nobody can send them again. Returns the number of messages that
-/// had to arrive.
-///
-/// One exception, and only one: the answer was read through after the session had gone
-/// `Offline`. `Offline` is terminal (nothing in these runs starts the session again); it
-/// stops the poll loop and bumps the session's generation, and a response that completes in
-/// that phase is for a session the application was told has ended, so the session drops it
-/// (`Session::handle_response`). The messages of an answer read through while the session
-/// was alive, including during a relink or a re-login, must all arrive.
-pub fn check_received(sim: &Sim<impl Server>, answers: &[PollAnswer]) -> Result<u64, String> {
+/// every message of a poll answer whose every byte the client read reaches it exactly once,
+/// whatever happened meanwhile (a relink, a re-login, even `Offline`: the server took those
+/// events off its queue when it answered, so the answer is the only copy there is). An answer
+/// cut short in transit (a reset or drop before its last byte, or the client gave up on the
+/// connection first) may leave its messages missing: the server considers them delivered, as
+/// the real one does, and nobody can send them again.
+pub fn check_received(
+    sim: &Sim<impl Server>,
+    answers: &[PollAnswer],
+) -> Result<ReceiveTally, String> {
     let mut received: HashMap<String, usize> = HashMap::new();
     for (_, e) in &sim.events {
         if let Event::Message(m) = e {
@@ -527,16 +514,11 @@ pub fn check_received(sim: &Sim<impl Server>, answers: &[PollAnswer]) -> Result<
             }
         }
     }
-    let offline_at = sim
-        .events
-        .iter()
-        .position(|(_, e)| matches!(e, Event::Offline { .. }));
     let mut due = std::collections::HashSet::new();
-    for a in answers.iter().filter(|a| a.whole) {
-        let Some(at) = sim.read_through(a.conn, a.end) else {
-            continue;
-        };
-        if offline_at.is_some_and(|o| o < at) {
+    let mut cut = std::collections::HashSet::new();
+    for a in answers {
+        if !a.whole || !sim.read_through(a.conn, a.end) {
+            cut.extend(a.texts.iter().map(|t| t.trim()));
             continue;
         }
         for text in &a.texts {
@@ -550,7 +532,28 @@ pub fn check_received(sim: &Sim<impl Server>, answers: &[PollAnswer]) -> Result<
             }
         }
     }
-    Ok(due.len() as u64)
+    let lost_in_transit = cut.iter().filter(|t| !received.contains_key(**t)).count();
+    Ok(ReceiveTally {
+        due: due.len() as u64,
+        lost_in_transit: lost_in_transit as u64,
+    })
+}
+
+/// What [`check_received`] counted.
+#[derive(Debug, Clone, Copy)]
+pub struct ReceiveTally {
+    /// Messages of answers the client read whole (each arrived exactly once).
+    pub due: u64,
+    /// Messages only ever written in answers cut short in transit that never arrived.
+    pub lost_in_transit: u64,
+}
+
+impl ReceiveTally {
+    /// Adds the counts to a run's tally.
+    pub fn add_to(self, tally: &mut Tally) {
+        tally.add("messages_due_exactly_once", self.due);
+        tally.add("messages_lost_in_transit", self.lost_in_transit);
+    }
 }
 
 /// A conversation with a `seq` (protocol §6.4); each run has one group and one discussion.
