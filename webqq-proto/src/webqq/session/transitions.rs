@@ -815,9 +815,11 @@ impl Session {
 
     /// A poll answer that completed after a relink, a re-login or `Offline` began (the
     /// generation changed while it was on its way). The server took its events off the
-    /// session's queue when it answered (protocol §11.2: one outgoing-event queue per session),
-    /// so its messages exist nowhere else: they are handed on, de-duplicated as always. Nothing else of it
-    /// counts: its retcode, a kick or a failure speak for a channel that is gone.
+    /// session's queue when it answered (protocol §11.2: one outgoing-event queue per
+    /// session), so its messages exist nowhere else: they are handed on, de-duplicated as
+    /// always, and so are its notices. Nothing else of it counts: its retcode, a failure or a
+    /// kick speak for a channel that is gone, and presence would write the old session's uins
+    /// into the contact book.
     pub(super) fn on_stale_poll(
         &mut self,
         result: Result<http::Response<Bytes>, TransportError>,
@@ -831,8 +833,12 @@ impl Session {
         }
         if let Ok(PollReply::Events(items)) = decode_poll(resp.body()) {
             for item in items {
-                // A kick ends the old channel only; the session has moved on from it.
-                let _ = self.dispatch_item(item, now);
+                if !matches!(
+                    item.event,
+                    PollEvent::Kicked { .. } | PollEvent::BuddyStatus { .. }
+                ) {
+                    let _ = self.dispatch_item(item, now);
+                }
             }
         }
     }
