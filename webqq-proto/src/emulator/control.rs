@@ -46,6 +46,10 @@ pub struct SentMessage {
     pub msg_id: Option<u64>,
     /// Unix seconds (emulated).
     pub time: u64,
+    /// The group's or discussion's `seq` it got (protocol §6.4); a number no message got
+    /// was skipped on purpose (the `seq_gap` delivery fault).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
 }
 
 /// A session as [`Emulator::sessions`] shows it.

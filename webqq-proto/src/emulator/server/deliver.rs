@@ -175,6 +175,7 @@ impl Server {
             content,
             msg_id,
             time,
+            seq,
         });
     }
 

@@ -617,6 +617,9 @@ impl Session {
             self.cookies.absorb(resp.headers());
         }
         if generation != self.generation && !tag.survives_relogin() {
+            if tag == Tag::Poll {
+                self.on_stale_poll(result, now);
+            }
             return;
         }
         match tag {

@@ -1494,3 +1494,41 @@ fn relink_during_signature_fetch_still_sends() {
     h.ok(Tag::Send(a), r#"{"retcode":0,"result":"ok"}"#);
     assert!(h.events().contains(&Event::Sent { handle: a }));
 }
+
+/// Found by the simulation (issue 7, emulator seed 11): a poll answer carrying a message was
+/// stalled in the network while a send's 108 started a re-login; when it completed, the
+/// session ignored it as a response of the old generation, and the message was lost although
+/// the server had handed it over. Its messages are delivered; a kick and presence are not
+/// acted on (they speak for the old channel).
+#[test]
+fn a_poll_answer_that_completes_after_a_relogin_still_delivers_its_messages() {
+    let (mut h, poll) = online_w2014();
+    let a = send_text(&mut h, Target::Group(500), "hello");
+    let send = h.take(Tag::Send(a));
+    h.reply(&send, 200, r#"{"retcode":108}"#, &[]);
+    assert!(h.events().contains(&Event::Relogin { retcode: 108 }));
+    let batch = r#"{"retcode":0,"result":[
+        {"poll_type":"message","value":{"msg_id":41,"from_uin":11,"to_uin":123456789,"msg_id2":7,"msg_type":9,"reply_ip":1,"time":1,"content":[["font",{"size":8,"color":"000000","style":[0,0,0],"name":"Tahoma"}],"late "]}},
+        {"poll_type":"buddies_status_change","value":{"uin":11,"status":"away","client_type":1}},
+        {"poll_type":"kick_message","value":{"msg_id":42,"from_uin":10000,"to_uin":123456789,"msg_id2":8,"msg_type":48,"reply_ip":1,"show_reason":1,"reason":"elsewhere"}}]}"#;
+    poll_reply(&mut h, &poll, batch);
+    let events = h.events();
+    let texts: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m.message.plain_text()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, vec!["late".to_string()]);
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            Event::Kicked { .. } | Event::Offline { .. } | Event::Notice(_)
+        )),
+        "{events:?}"
+    );
+    // The re-login goes on; the stale answer started no poll of its own.
+    assert!(h.has(Tag::LoginPage));
+    assert!(!h.has(Tag::Poll));
+}
