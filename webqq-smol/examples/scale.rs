@@ -229,7 +229,10 @@ fn start_emulator(p: &Params) -> Emulator {
             if let Ok(Some(status)) = emulator.child.try_wait() {
                 panic!("the emulator exited ({status})");
             }
-            assert!(Instant::now() < deadline, "the emulator never listened on {a}");
+            assert!(
+                Instant::now() < deadline,
+                "the emulator never listened on {a}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -318,7 +321,13 @@ fn parse_stamp(text: &str) -> Option<(u64, u64)> {
     Some((seq, at))
 }
 
-async fn consume(index: usize, n: usize, session: Arc<Session>, shared: Arc<Shared>, up: smol::channel::Sender<()>) {
+async fn consume(
+    index: usize,
+    n: usize,
+    session: Arc<Session>,
+    shared: Arc<Shared>,
+    up: smol::channel::Sender<()>,
+) {
     while let Some(e) = session.next_event().await {
         match e {
             Event::Online { .. } => {
@@ -434,7 +443,11 @@ fn main() {
             let mut s = session::SessionConfig::new(ProfileId::S2015, qq);
             s.password = Some(PasswordMd5::from_password("p"));
             s.seed = qq;
-            let mut config = SessionConfig::new(ClientConfig::new(s));
+            let mut client = ClientConfig::new(s);
+            // Login connections (ptlogin2, s.web2 …) close soon after the login; a session
+            // then holds only its poll connection.
+            client.agent.idle_timeout = Duration::from_secs(env("IDLE_TIMEOUT_SECS", 2));
+            let mut config = SessionConfig::new(client);
             config.resolver = Resolver::emulator(addrs[i % addrs.len()]);
             let session = Arc::new(Session::start_on(&spawner, config));
             ex.spawn(consume(i, n, Arc::clone(&session), Arc::clone(&shared), up_tx.clone()))
@@ -456,7 +469,7 @@ fn main() {
         );
 
         // Idle: every session holds its poll; the login connections close (idle timeout).
-        let settle = Duration::from_secs(env("IDLE_SECS", 35));
+        let settle = Duration::from_secs(env("IDLE_SECS", 5));
         smol::Timer::after(settle).await;
         let rss1 = proc_status_bytes("self", "VmRSS");
         let heap1 = HEAP.load(Ordering::Relaxed);
