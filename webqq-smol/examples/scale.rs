@@ -170,6 +170,16 @@ fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
 }
 
+/// The soft limit of open files (`/proc/self/limits`).
+fn fd_limit() -> usize {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(1024)
+}
+
 /// The emulator process; killed when dropped.
 struct Emulator {
     child: Child,
@@ -434,7 +444,21 @@ fn main() {
         let mut sessions = Vec::with_capacity(n);
         let started = Instant::now();
         let mut in_flight = 0usize;
+        // Logins wait while the open files near the limit (login connections close after
+        // the agent's idle timeout).
+        let fd_budget = fd_limit() * 9 / 10;
+        let mut peak_fds = 0;
         for i in 0..n {
+            if i % 64 == 0 {
+                loop {
+                    let fds = open_fds();
+                    peak_fds = peak_fds.max(fds);
+                    if fds < fd_budget {
+                        break;
+                    }
+                    smol::Timer::after(Duration::from_millis(20)).await;
+                }
+            }
             if in_flight >= p.login_concurrency {
                 let _ = up_rx.recv().await;
                 in_flight -= 1;
@@ -463,9 +487,10 @@ fn main() {
         let online = shared.online.load(Ordering::Relaxed);
         let offline = shared.offline.load(Ordering::Relaxed);
         println!(
-            "logged in: {online} of {n} sessions in {:.2} s ({:.0} logins/s); offline: {offline}",
+            "logged in: {online} of {n} sessions in {:.2} s ({:.0} logins/s); offline: {offline}; open fds at most {peak_fds} while logging in (limit {})",
             login_time.as_secs_f64(),
-            online as f64 / login_time.as_secs_f64()
+            online as f64 / login_time.as_secs_f64(),
+            fd_limit(),
         );
 
         // Idle: every session holds its poll; the login connections close (idle timeout).
