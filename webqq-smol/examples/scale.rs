@@ -31,7 +31,7 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -164,6 +164,36 @@ fn proc_status_bytes(pid: &str, field: &str) -> u64 {
         .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
         .unwrap_or(0)
         * 1024
+}
+
+/// CPU time (user + system) of a process so far (`/proc/<pid>/stat`, clock ticks of 10 ms).
+fn cpu_time(pid: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14.
+    let ticks: u64 = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|t| t.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// How late a thread wakes from 1 ms sleeps until `stop`: the machine's own scheduling delay,
+/// the floor under any latency measured here (µs, sorted).
+fn wake_lateness(stop: &AtomicBool) -> Vec<u32> {
+    let mut late = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        let t = Instant::now();
+        std::thread::sleep(Duration::from_millis(1));
+        late.push((t.elapsed().as_micros() as u32).saturating_sub(1000));
+    }
+    late.sort_unstable();
+    late
 }
 
 fn open_fds() -> usize {
@@ -373,8 +403,11 @@ async fn consume(
 }
 
 /// Pushes `rate` messages a second for `secs`, round-robin over the sessions; returns how
-/// many were pushed.
-fn push(p: &Params, base: Instant, stop: &AtomicBool) -> u64 {
+/// many were pushed and the round trip of each `say_batch` (µs, sorted): the emulator answers
+/// it after it has queued the poll answers of the batch, so it is the push's share of the
+/// latency without the client's.
+fn push(p: &Params, base: Instant, stop: &AtomicBool) -> (u64, Vec<u32>) {
+    let mut round_trips = Vec::new();
     let mut control = Control::connect(p.addrs()[0]);
     let n = p.sessions as u64;
     let started = Instant::now();
@@ -395,7 +428,9 @@ fn push(p: &Params, base: Instant, stop: &AtomicBool) -> u64 {
                 })
                 .collect();
             let body = serde_json::json!({ "messages": messages }).to_string();
+            let sent_at = Instant::now();
             let answer = control.post("say_batch", &body);
+            round_trips.push(sent_at.elapsed().as_micros() as u32);
             assert_eq!(answer["ok"], true, "say_batch refused: {answer}");
             pushed = due;
         }
@@ -404,7 +439,8 @@ fn push(p: &Params, base: Instant, stop: &AtomicBool) -> u64 {
             std::thread::sleep(wait);
         }
     }
-    pushed
+    round_trips.sort_unstable();
+    (pushed, round_trips)
 }
 
 fn quantile(sorted: &[u32], q: f64) -> f64 {
@@ -519,18 +555,28 @@ fn main() {
 
         // Push phase, from another thread so that this one only runs the sessions.
         let stop = Arc::new(AtomicBool::new(false));
-        let pushed = Arc::new(AtomicU64::new(0));
+        let pushed = Arc::new(Mutex::new((0, Vec::new())));
         let pusher = {
             let p = p.clone();
             let stop = Arc::clone(&stop);
             let pushed = Arc::clone(&pushed);
-            std::thread::spawn(move || pushed.store(push(&p, base, &stop), Ordering::Relaxed))
+            std::thread::spawn(move || *pushed.lock().unwrap() = push(&p, base, &stop))
         };
+        let probe = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || wake_lateness(&stop))
+        };
+        let (cpu0, emu_cpu0, wall0) = (cpu_time("self"), cpu_time(&emu_pid), Instant::now());
         while !pusher.is_finished() {
             smol::Timer::after(Duration::from_millis(100)).await;
         }
         pusher.join().expect("the pusher thread");
-        let pushed = pushed.load(Ordering::Relaxed);
+        let wall = wall0.elapsed().as_secs_f64();
+        let cpu = (cpu_time("self") - cpu0).as_secs_f64() / wall * 100.0;
+        let emu_cpu = (cpu_time(&emu_pid) - emu_cpu0).as_secs_f64() / wall * 100.0;
+        stop.store(true, Ordering::Relaxed);
+        let late = probe.join().expect("the probe thread");
+        let (pushed, round_trips) = std::mem::take(&mut *pushed.lock().unwrap());
         // Stragglers: wait until everything arrived or 5 s passed.
         let grace = Instant::now() + Duration::from_secs(5);
         loop {
@@ -565,6 +611,24 @@ fn main() {
             quantile(&lat, 0.99),
             quantile(&lat, 0.999),
             quantile(&lat, 1.0),
+        );
+        println!(
+            "say_batch round trip (push → emulator answered, client not included): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            quantile(&round_trips, 0.5),
+            quantile(&round_trips, 0.99),
+            quantile(&round_trips, 1.0),
+        );
+        println!(
+            "during the push: client CPU {cpu:.0}% (all its threads), emulator CPU {emu_cpu:.0}%; a thread sleeping 1 ms wakes late by p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; load average {}",
+            quantile(&late, 0.5),
+            quantile(&late, 0.99),
+            quantile(&late, 1.0),
+            std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
         );
         println!(
             "end: client RSS {:.1} MiB (peak {:.1} MiB), emulator RSS {:.1} MiB (peak {:.1} MiB), sessions offline {}",

@@ -144,7 +144,7 @@ impl Session {
         let (to_driver, from_handle) = channel::bounded(INBOX);
         let (events_tx, events) = events::event_queue(EVENT_BUFFER);
         let driver = run::Driver::new(config, spawner.clone(), to_driver.clone(), events_tx);
-        let task = spawner.spawn(driver.run(from_handle));
+        let task = spawner.spawn(Box::new(driver).run(from_handle));
         Session {
             to_driver,
             events,
