@@ -13,7 +13,7 @@ use webqq_proto::http1::{ConnId, Origin, Scheme};
 use webqq_proto::webqq::session::{Event, MessageHandle};
 use webqq_proto::{Client, ClientConfig};
 
-use super::{Msg, NetStats, SendOutcome, SessionConfig, Spawner};
+use super::{Msg, NetStats, SendJob, SendOutcome, SessionConfig, Spawner};
 use crate::net::{self, Read};
 use crate::resolve::Resolver;
 
@@ -207,11 +207,12 @@ impl Driver {
     fn handle(&mut self, msg: Msg) {
         self.client.handle_input(Input::Time(Instant::now()));
         match msg {
-            Msg::Send {
-                target,
-                message,
-                reply,
-            } => {
+            Msg::Send(job) => {
+                let SendJob {
+                    target,
+                    message,
+                    reply,
+                } = *job;
                 let handle = self.client.send(target, message);
                 self.waiters.insert(handle, reply);
             }
