@@ -210,47 +210,29 @@ fn fd_limit() -> usize {
         .unwrap_or(1024)
 }
 
-/// The emulator process; killed when dropped.
+/// The emulator process and its world file; killed and removed when dropped.
 struct Emulator {
     child: Child,
-    _world: tempfile_path::TempPath,
+    world: PathBuf,
 }
 
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// A file removed when dropped (no dependency for one temporary file).
-mod tempfile_path {
-    use std::path::{Path, PathBuf};
-
-    pub struct TempPath(pub PathBuf);
-    impl TempPath {
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-    impl Drop for TempPath {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
+        let _ = std::fs::remove_file(&self.world);
     }
 }
 
 fn start_emulator(p: &Params) -> Emulator {
-    let world = tempfile_path::TempPath(
-        std::env::temp_dir().join(format!("webqq-scale-world-{}.json", std::process::id())),
-    );
-    std::fs::write(world.path(), world_json(p.sessions)).expect("write the world file");
+    let world = std::env::temp_dir().join(format!("webqq-scale-world-{}.json", std::process::id()));
+    std::fs::write(&world, world_json(p.sessions)).expect("write the world file");
     let mut cmd = Command::new(&p.bin);
     cmd.arg("emulator")
         .arg("--profile")
         .arg("s2015")
         .arg("--world")
-        .arg(world.path());
+        .arg(&world);
     for a in p.addrs() {
         cmd.arg("--listen").arg(a.to_string());
     }
@@ -259,10 +241,7 @@ fn start_emulator(p: &Params) -> Emulator {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {} emulator: {e}", p.bin.display()));
-    let mut emulator = Emulator {
-        child,
-        _world: world,
-    };
+    let mut emulator = Emulator { child, world };
     let deadline = Instant::now() + Duration::from_secs(30);
     for a in p.addrs() {
         while TcpStream::connect(a).is_err() {
@@ -523,7 +502,7 @@ fn main() {
         let online = shared.online.load(Ordering::Relaxed);
         let offline = shared.offline.load(Ordering::Relaxed);
         println!(
-            "logged in: {online} of {n} sessions in {:.2} s ({:.0} logins/s); offline: {offline}; open fds at most {peak_fds} while logging in (limit {})",
+            "logged in: {online} of {n} sessions in {:.2} s ({:.0} logins/s); offline: {offline}; open fds while logging in at most {peak_fds} (sampled every 64 starts; limit {})",
             login_time.as_secs_f64(),
             online as f64 / login_time.as_secs_f64(),
             fd_limit(),
@@ -547,7 +526,7 @@ fn main() {
             fds1.saturating_sub(fds0),
         );
         println!(
-            "emulator RSS {:.1} MiB ({:.0} B/session over its empty-world baseline of {:.1} MiB)",
+            "emulator RSS {:.1} MiB ({:.0} B/session over its baseline without sessions, {:.1} MiB)",
             emu_rss1 as f64 / 1048576.0,
             per(emu_rss1, emu_rss0),
             emu_rss0 as f64 / 1048576.0,
