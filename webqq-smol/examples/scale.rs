@@ -15,6 +15,7 @@
 //! | `EMULATOR_IPS` [4] | loopback addresses the emulator listens on (127.0.0.1 …) |
 //! | `EMULATOR_PORT` [a free one] | its port on each |
 //! | `WEBQQ_BIN` [`webqq` next to this example's directory] | the emulator program |
+//! | `LATENCY_BY_SECOND` [unset] | also print the worst latency of each second of the push |
 //!
 //! Messages travel as `POST /_emulator/say_batch` every 10 ms from a pusher thread; each text
 //! is `<seq> <µs>`: its number and the push time (this process's monotonic clock, read just
@@ -319,6 +320,8 @@ struct Seen {
     counts: Vec<u8>,
     /// Latencies in µs, in arrival order.
     latencies: Vec<u32>,
+    /// Push time of each (ms since the start), in the same order.
+    pushed_at_ms: Vec<u32>,
     /// Messages that reached a session they were not addressed to.
     misrouted: u64,
     /// Texts that were not a bench stamp.
@@ -369,6 +372,7 @@ async fn consume(
                         }
                         seen.counts[i] = seen.counts[i].saturating_add(1);
                         seen.latencies.push(now.saturating_sub(at) as u32);
+                        seen.pushed_at_ms.push((at / 1000) as u32);
                         if i % n != index {
                             seen.misrouted += 1;
                         }
@@ -574,6 +578,19 @@ fn main() {
             .filter(|&i| counts.get(i).is_none_or(|&c| c == 0))
             .count();
         let dup: u64 = counts.iter().map(|&c| c.saturating_sub(1) as u64).sum();
+        if std::env::var_os("LATENCY_BY_SECOND").is_some() {
+            // Diagnostic: the worst latency of each second of the push (ms), to tell a
+            // periodic stall from a spread-out tail.
+            let first = seen.pushed_at_ms.iter().min().copied().unwrap_or(0);
+            let mut worst = vec![0u32; p.push_secs as usize + 1];
+            for (&at, &l) in seen.pushed_at_ms.iter().zip(&seen.latencies) {
+                let sec = ((at - first) / 1000) as usize;
+                if let Some(w) = worst.get_mut(sec) {
+                    *w = (*w).max(l / 1000);
+                }
+            }
+            println!("worst latency per second of the push (ms): {worst:?}");
+        }
         let mut lat = seen.latencies.clone();
         lat.sort_unstable();
         println!(
