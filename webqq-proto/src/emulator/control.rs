@@ -4,6 +4,7 @@
 //! | method and path | body / query | does |
 //! |---|---|---|
 //! | `POST /_emulator/say` | `{"from":10002,"to":{"buddy":10001},"text":"hi"}` (`group`, `discussion`) | a simulated user speaks |
+//! | `POST /_emulator/say_batch` | `{"messages":[{"from":…,"to":…,"text":…},…]}` | all of them speak, in order, or none (answers `said`) |
 //! | `POST /_emulator/inject` | `{"qq":10001,"event":{…}}` | queue a raw poll event |
 //! | `GET /_emulator/sent?qq=10001` | | what an account sent |
 //! | `POST /_emulator/qr/scan` | `{}` or `{"qrsig":"…"}` | the phone scans (66 → 67) |
@@ -51,6 +52,35 @@ pub struct SentMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
 }
+
+/// One message of [`Emulator::say_batch`] (the body of `POST /_emulator/say`, and each item
+/// of `say_batch`'s `messages`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Say {
+    /// The simulated user who speaks.
+    pub from: u64,
+    /// To whom: a buddy, group or discussion.
+    pub to: Target,
+    /// What they say.
+    pub text: String,
+}
+
+/// Why [`Emulator::say_batch`] said nothing: the first message that could not be said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchError {
+    /// Its position in the batch (from 0).
+    pub index: usize,
+    /// Why it could not be said.
+    pub error: ControlError,
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "message {} of the batch: {}", self.index, self.error)
+    }
+}
+
+impl std::error::Error for BatchError {}
 
 /// A session as [`Emulator::sessions`] shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +155,15 @@ impl Emulator {
     /// A simulated user `from` says `text` to `target` (a buddy, group or discussion).
     pub fn say(&mut self, from: u64, target: Target, text: &str) -> Result<(), ControlError> {
         let r = self.server.say(from, target, text);
+        self.collect_server_output();
+        r
+    }
+
+    /// Many simulated users speak, in order, as one control call (load generators push
+    /// thousands of messages a second this way). Every message is checked first: if one
+    /// cannot be said, none is, and the error names it.
+    pub fn say_batch(&mut self, messages: &[Say]) -> Result<(), BatchError> {
+        let r = self.server.say_batch(messages);
         self.collect_server_output();
         r
     }
@@ -234,10 +273,8 @@ impl Emulator {
 }
 
 #[derive(Deserialize)]
-struct SayBody {
-    from: u64,
-    to: Target,
-    text: String,
+struct BatchBody {
+    messages: Vec<Say>,
 }
 
 #[derive(Deserialize)]
@@ -289,14 +326,34 @@ fn parse<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ControlError>
 }
 
 impl Server {
+    /// [`Emulator::say_batch`]: all checked, then all said.
+    pub(crate) fn say_batch(&mut self, messages: &[Say]) -> Result<(), BatchError> {
+        for (index, m) in messages.iter().enumerate() {
+            self.check_say(m.from, m.to)
+                .map_err(|error| BatchError { index, error })?;
+        }
+        for m in messages {
+            self.say_checked(m.from, m.to, &m.text);
+        }
+        Ok(())
+    }
+
     /// Answers `/_emulator/…`.
     pub(crate) fn control_http(&mut self, req: &Request, params: &Params) -> Response {
         let path = req.path.trim_start_matches("/_emulator/");
         let post = req.method == ::http::Method::POST;
         let result: Result<Value, ControlError> = match (post, path) {
-            (true, "say") => parse::<SayBody>(req)
+            (true, "say") => parse::<Say>(req)
                 .and_then(|b| self.say(b.from, b.to, &b.text))
                 .map(|_| json!({})),
+            (true, "say_batch") => match parse::<BatchBody>(req) {
+                // The status of the cause (404 for an unknown account …), the batch's message.
+                Ok(b) => match self.say_batch(&b.messages) {
+                    Ok(()) => Ok(json!({"said": b.messages.len()})),
+                    Err(e) => return error_response(&e.error, &e.to_string()),
+                },
+                Err(e) => Err(e),
+            },
             (true, "inject") => parse::<QqBody>(req)
                 .and_then(|b| {
                     let event = b
@@ -382,21 +439,24 @@ impl Server {
                 v["ok"] = json!(true);
                 Response::json(&v)
             }
-            Err(e) => {
-                let status = if e.is_unknown() || e.is_not_logged_in() {
-                    404
-                } else {
-                    400
-                };
-                Response {
-                    status: ::http::StatusCode::from_u16(status)
-                        .unwrap_or(::http::StatusCode::BAD_REQUEST),
-                    ..Response::ok(
-                        http::JSON,
-                        json!({"ok": false, "error": e.to_string()}).to_string(),
-                    )
-                }
-            }
+            Err(e) => error_response(&e, &e.to_string()),
         }
+    }
+}
+
+/// `{"ok":false,"error":message}`: 404 when `cause` is an unknown account, target or a missing
+/// session, 400 otherwise.
+fn error_response(cause: &ControlError, message: &str) -> Response {
+    let status = if cause.is_unknown() || cause.is_not_logged_in() {
+        ::http::StatusCode::NOT_FOUND
+    } else {
+        ::http::StatusCode::BAD_REQUEST
+    };
+    Response {
+        status,
+        ..Response::ok(
+            http::JSON,
+            json!({"ok": false, "error": message}).to_string(),
+        )
     }
 }

@@ -72,7 +72,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 pub use config::{EmulatorConfig, Timing};
-pub use control::{ControlError, SentMessage, SessionInfo};
+pub use control::{BatchError, ControlError, Say, SentMessage, SessionInfo};
 pub use faults::{DeliveryFaults, FaultAction, FaultRule, Faults};
 pub use profile::{IdlePoll, Profile};
 pub use route::{Endpoint, route};

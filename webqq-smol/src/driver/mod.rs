@@ -3,6 +3,8 @@
 //! queues each `Write`, drops the connection on `Close`, arms one timer for `Timeout`, and
 //! feeds every read, EOF, failure and timer back as an `Input`. No HTTP or WebQQ decision is
 //! made here.
+mod events;
+mod latency;
 mod run;
 mod spawner;
 
@@ -12,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_rustls::rustls::ClientConfig as TlsConfig;
-use smol::channel::{self, Receiver, Sender};
+use smol::channel::{self, Sender};
 pub use webqq_proto::client::SendOutcome;
 pub use webqq_proto::client::adapter::Stopped;
 use webqq_proto::webqq::content::Message;
@@ -21,13 +23,17 @@ use webqq_proto::webqq::session::{Event, MessageHandle};
 use webqq_proto::{Client, ClientConfig, ClientState};
 
 use crate::resolve::Resolver;
+pub use latency::LatencyHistogram;
 pub use spawner::Spawner;
 
 /// Events buffered for the application before the session waits for it to catch up (its
-/// own sockets are then left unread; other sessions are not affected).
+/// own sockets are then left unread; other sessions are not affected). They take memory
+/// only while they wait.
 pub const EVENT_BUFFER: usize = 1024;
-/// Latency samples kept (the most recent).
-pub const MAX_LATENCY_SAMPLES: usize = 10_000;
+/// Inputs (reads, connects, the handle's requests) queued for the driver task before their
+/// senders wait. Small: a bounded channel allocates all its slots up front, in every
+/// session; the driver empties it as fast as they come.
+pub const INBOX: usize = 8;
 
 /// Everything to start a [`Session`].
 #[derive(Clone)]
@@ -78,32 +84,31 @@ pub struct NetStats {
     /// Connections that failed to open.
     pub connect_failed: u64,
     /// Time from a write on an otherwise quiet connection to the first byte back (held
-    /// long-polls included), most recent [`MAX_LATENCY_SAMPLES`].
-    pub latencies: Vec<Duration>,
+    /// long-polls included), every answer since the start.
+    pub latency: LatencyHistogram,
 }
 
 impl NetStats {
-    /// The `q`-quantile (0..=1) of [`latencies`](Self::latencies).
+    /// The `q`-quantile (0..=1) of [`latency`](Self::latency), within 25%.
     pub fn latency_quantile(&self, q: f64) -> Option<Duration> {
-        let mut v = self.latencies.clone();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort();
-        let i = ((v.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize;
-        Some(v[i])
+        self.latency.quantile(q)
     }
+}
+
+/// A message to send and where its outcome goes.
+pub(crate) struct SendJob {
+    target: Target,
+    message: Message,
+    reply: Sender<(MessageHandle, SendOutcome)>,
 }
 
 type Inspect = Box<dyn FnOnce(&mut Client, &NetStats) + Send>;
 
-/// What the handle asks of the driver task, and what connection tasks report.
+/// What the handle asks of the driver task, and what connection tasks report. Kept small
+/// (40 bytes): every session's inbox allocates its slots up front.
 pub(crate) enum Msg {
-    Send {
-        target: Target,
-        message: Message,
-        reply: Sender<(MessageHandle, SendOutcome)>,
-    },
+    /// Boxed: a target and a message are three times the size of every other variant.
+    Send(Box<SendJob>),
     Inspect(Inspect),
     Connected {
         conn: webqq_proto::http1::ConnId,
@@ -122,7 +127,7 @@ pub(crate) enum Msg {
 /// A running WebQQ session. Dropping it stops the session and closes its connections.
 pub struct Session {
     to_driver: Sender<Msg>,
-    events: Receiver<Event>,
+    events: events::EventReceiver,
     _task: smol::Task<()>,
 }
 
@@ -141,10 +146,10 @@ impl Session {
     /// Starts a session whose tasks run on `spawner`. Sessions sharing an executor are
     /// isolated: each has its own task, channels and sockets.
     pub fn start_on(spawner: &Spawner, config: SessionConfig) -> Session {
-        let (to_driver, from_handle) = channel::bounded(EVENT_BUFFER);
-        let (events_tx, events) = channel::bounded(EVENT_BUFFER);
+        let (to_driver, from_handle) = channel::bounded(INBOX);
+        let (events_tx, events) = events::event_queue(EVENT_BUFFER);
         let driver = run::Driver::new(config, spawner.clone(), to_driver.clone(), events_tx);
-        let task = spawner.spawn(driver.run(from_handle));
+        let task = spawner.spawn(Box::new(driver).run(from_handle));
         Session {
             to_driver,
             events,
@@ -152,15 +157,20 @@ impl Session {
         }
     }
 
-    /// The events, in order, as an async stream (`Receiver` implements `Stream`). Clones
-    /// share one queue: each event goes to one of them.
-    pub fn events(&self) -> Receiver<Event> {
-        self.events.clone()
+    /// The next event; `None` once the session has stopped and all events were taken.
+    /// Cancelling the wait loses nothing.
+    pub async fn next_event(&self) -> Option<Event> {
+        self.events.recv().await
     }
 
-    /// The next event; `None` once the session has stopped and all events were taken.
-    pub async fn next_event(&self) -> Option<Event> {
-        self.events.recv().await.ok()
+    /// The next event if one is waiting.
+    pub fn try_next_event(&self) -> Option<Event> {
+        self.events.try_recv()
+    }
+
+    /// Events waiting to be taken (at most [`EVENT_BUFFER`]).
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
     }
 
     /// Queues a message and resolves to its outcome. The outcome events also appear on the
@@ -178,11 +188,11 @@ impl Session {
     ) -> Result<(MessageHandle, SendOutcome), Stopped> {
         let (reply, outcome) = channel::bounded(1);
         self.to_driver
-            .send(Msg::Send {
+            .send(Msg::Send(Box::new(SendJob {
                 target,
                 message,
                 reply,
-            })
+            })))
             .await
             .map_err(|_| Stopped)?;
         outcome.recv().await.map_err(|_| Stopped)
@@ -209,5 +219,15 @@ impl Session {
     pub async fn export_state(&self) -> Result<Option<ClientState>, Stopped> {
         self.with_client(|c, _| c.export_state().and_then(Result::ok))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn inbox_messages_stay_small() {
+        // Every session allocates INBOX slots of this size up front.
+        let size = std::mem::size_of::<super::Msg>();
+        assert!(size <= 48, "Msg is {size} bytes");
     }
 }

@@ -13,7 +13,7 @@ use webqq_proto::http1::{ConnId, Origin, Scheme};
 use webqq_proto::webqq::session::{Event, MessageHandle};
 use webqq_proto::{Client, ClientConfig};
 
-use super::{MAX_LATENCY_SAMPLES, Msg, NetStats, SendOutcome, SessionConfig, Spawner};
+use super::{Msg, NetStats, SendJob, SendOutcome, SessionConfig, Spawner};
 use crate::net::{self, Read};
 use crate::resolve::Resolver;
 
@@ -36,7 +36,7 @@ pub(crate) struct Driver {
     tls: Option<Arc<TlsConfig>>,
     spawner: Spawner,
     to_self: Sender<Msg>,
-    events: Sender<Event>,
+    events: super::events::EventSender,
     conns: HashMap<ConnId, Conn>,
     waiters: HashMap<MessageHandle, Sender<(MessageHandle, SendOutcome)>>,
     stats: NetStats,
@@ -47,7 +47,7 @@ impl Driver {
         config: SessionConfig,
         spawner: Spawner,
         to_self: Sender<Msg>,
-        events: Sender<Event>,
+        events: super::events::EventSender,
     ) -> Driver {
         let SessionConfig {
             client,
@@ -70,12 +70,10 @@ impl Driver {
         }
     }
 
-    pub(crate) async fn run(mut self, inbox: Receiver<Msg>) {
-        let tls = match self.tls.take() {
-            Some(t) => Some(t),
-            None => crate::tls::client_config(None).ok(),
-        };
-        self.tls = tls;
+    /// The task's body. The driver is boxed: an async fn keeps its arguments in its state
+    /// beside the moved-in locals, and an inline driver (3.4 KB, the `Client` most of it) was
+    /// held twice per session.
+    pub(crate) async fn run(mut self: Box<Self>, inbox: Receiver<Msg>) {
         self.client.handle_input(Input::Time(Instant::now()));
         match self.resume.take() {
             Some(state) => {
@@ -148,9 +146,15 @@ impl Driver {
         let resolver = Arc::clone(&self.resolver);
         // `None` inside: plain TCP; an https origin without a TLS configuration fails to
         // connect rather than silently going plain.
+        // An override to a plain listener (an emulator) makes even https origins plain TCP.
+        let plain_override = || {
+            self.resolver
+                .overridden(&origin.host, origin.port)
+                .is_some_and(|r| r.plain)
+        };
         let tls = match origin.scheme {
-            Scheme::Https => Some(self.tls.clone()),
-            Scheme::Http => None,
+            Scheme::Https if !plain_override() => Some(self.tls_config()),
+            Scheme::Https | Scheme::Http => None,
         };
         let to_driver = self.to_self.clone();
         tracing::debug!(%conn, %origin, "connecting");
@@ -190,14 +194,25 @@ impl Driver {
         self.conns.insert(conn, Conn::Opening(task));
     }
 
+    /// The session's TLS configuration, built at its first https connection: a default one
+    /// holds the webpki roots and a resumption cache (about 23 KB), which a session that
+    /// only speaks plain HTTP (e.g. to an emulator) never needs. `None`: it cannot be built.
+    fn tls_config(&mut self) -> Option<Arc<TlsConfig>> {
+        if self.tls.is_none() {
+            self.tls = crate::tls::client_config(None).ok();
+        }
+        self.tls.clone()
+    }
+
     fn handle(&mut self, msg: Msg) {
         self.client.handle_input(Input::Time(Instant::now()));
         match msg {
-            Msg::Send {
-                target,
-                message,
-                reply,
-            } => {
+            Msg::Send(job) => {
+                let SendJob {
+                    target,
+                    message,
+                    reply,
+                } = *job;
                 let handle = self.client.send(target, message);
                 self.waiters.insert(handle, reply);
             }
@@ -229,10 +244,7 @@ impl Driver {
                     return; // closed by the client: no more inputs wanted
                 };
                 if let Some(since) = awaiting_since.take() {
-                    if self.stats.latencies.len() >= MAX_LATENCY_SAMPLES {
-                        self.stats.latencies.remove(0);
-                    }
-                    self.stats.latencies.push(since.elapsed());
+                    self.stats.latency.record(since.elapsed());
                 }
                 match read {
                     Read::Data(bytes) => self.client.handle_input(Input::Data {
