@@ -28,6 +28,7 @@ use webqq_proto::http1::{
     Agent, ConnState, Input, Output, RequestError, RequestId, RequestOptions, Response,
 };
 
+use crate::net::READ_CHUNK;
 use crate::resolve::Resolver;
 use crate::sockets::{PROBE_IDLE_AFTER, Sockets, Wake};
 
@@ -40,6 +41,8 @@ pub type Finished<T> = (RequestId, T, Result<Box<Response>, RequestError>);
 pub struct HttpDriver<T> {
     agent: Agent<T>,
     sockets: Sockets,
+    /// The one read buffer of all its connections; the agent copies what it keeps.
+    buf: Box<[u8]>,
     finished: VecDeque<Finished<T>>,
     /// When the connections were last polled (the end of the last wait).
     polled: Instant,
@@ -67,6 +70,7 @@ impl<T> HttpDriver<T> {
         HttpDriver {
             agent,
             sockets: Sockets::new(resolver, tls),
+            buf: vec![0; READ_CHUNK].into_boxed_slice(),
             finished: VecDeque::new(),
             polled: Instant::now(),
         }
@@ -106,7 +110,7 @@ impl<T> HttpDriver<T> {
             if self.agent.pending() == 0 {
                 return None;
             }
-            let wake = self.sockets.wait(deadline).await;
+            let wake = self.sockets.wait(deadline, &mut self.buf).await;
             now = Instant::now();
             self.polled = now;
             self.feed(wake);
@@ -132,7 +136,7 @@ impl<T> HttpDriver<T> {
             .filter(|&conn| agent.conn_state(conn) == Some(ConnState::Idle))
             .collect();
         for conn in idle {
-            if let Some(wake) = self.sockets.probe(conn) {
+            if let Some(wake) = self.sockets.probe(conn, &mut self.buf) {
                 self.feed(wake);
             }
         }
@@ -161,7 +165,7 @@ impl<T> HttpDriver<T> {
             Wake::ConnectFailed(conn, error) => Input::ConnectFailed { conn, error },
             Wake::Data(conn, n) => Input::Data {
                 conn,
-                bytes: self.sockets.received(n),
+                bytes: &self.buf[..n],
             },
             Wake::Eof(conn) => Input::Eof { conn },
             Wake::Failed(conn, error) => Input::Failed { conn, error },

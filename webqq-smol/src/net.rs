@@ -10,7 +10,6 @@ use std::task::{Context, Poll, ready};
 use async_io::Async;
 use bytes::Bytes;
 use futures_rustls::TlsConnector;
-use futures_rustls::client::TlsStream;
 use futures_rustls::rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 use smol::channel::{Receiver, Sender};
@@ -19,12 +18,21 @@ use smol::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::resolve::Resolver;
 
-/// Bytes read per call; the cores bound what they keep.
-const READ_CHUNK: usize = 16 * 1024;
+/// Bytes read per call; the cores bound what they keep. A plain connection reads into a
+/// buffer on the stack (only what arrived is copied out), so an idle one holds no buffer.
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
 
-/// A byte stream, plain or TLS.
-pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
+/// A TLS byte stream (client or server side).
+pub(crate) trait TlsStream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> TlsStream for T {}
+
+/// A connection, plain or TLS.
+pub(crate) enum Connection {
+    /// Plain TCP: its readiness can be awaited without a read.
+    Plain(Async<TcpStream>),
+    /// TLS over TCP (boxed: rustls' state is large).
+    Tls(Box<dyn TlsStream>),
+}
 
 /// What a connection's reader saw.
 #[derive(Debug)]
@@ -37,54 +45,91 @@ pub(crate) enum Read {
     Failed,
 }
 
+impl From<io::Result<Vec<u8>>> for Read {
+    fn from(r: io::Result<Vec<u8>>) -> Read {
+        match r {
+            Ok(v) if v.is_empty() => Read::Eof,
+            Ok(v) => Read::Data(v),
+            Err(_) => Read::Failed,
+        }
+    }
+}
+
 /// Runs one connection until the core drops its write queue (the writer then flushes what
 /// is queued, shuts the stream down and the task ends) or writing fails. Everything read is
 /// handed to the core as `wrap(Read)`.
 pub(crate) async fn pump<M: Send + 'static>(
-    stream: Box<dyn Stream>,
+    stream: Connection,
     writes: Receiver<Bytes>,
     to_core: Sender<M>,
     wrap: impl Fn(Read) -> M + Send + Sync,
 ) {
-    let (mut reader, mut writer) = smol::io::split(stream);
-    let read_side = async {
-        let mut buf = vec![0u8; READ_CHUNK];
-        loop {
-            let read = match reader.read(&mut buf).await {
-                Ok(0) => Read::Eof,
-                Ok(n) => Read::Data(buf[..n].to_vec()),
-                Err(_) => Read::Failed,
+    match stream {
+        Connection::Plain(tcp) => {
+            let read_side = async {
+                loop {
+                    let read = Read::from(tcp.read_with(read_once).await);
+                    if !forward(read, &to_core, &wrap).await {
+                        break;
+                    }
+                }
+                // The writer decides when the connection ends (the core drops its queue).
+                smol::future::pending::<()>().await;
             };
-            let last = !matches!(read, Read::Data(_));
-            if to_core.send(wrap(read)).await.is_err() || last {
-                break;
-            }
+            write_side(&tcp, writes, &to_core, &wrap)
+                .or(read_side)
+                .await;
         }
-        // The writer decides when the connection ends (the core drops its queue).
-        smol::future::pending::<()>().await;
-    };
-    let write_side = async {
-        while let Ok(bytes) = writes.recv().await {
-            let done = match writer.write_all(&bytes).await {
-                Ok(()) => writer.flush().await,
-                Err(e) => Err(e),
+        Connection::Tls(stream) => {
+            let (mut reader, writer) = smol::io::split(stream);
+            let read_side = async {
+                let mut buf = vec![0u8; READ_CHUNK];
+                loop {
+                    let got = reader.read(&mut buf).await.map(|n| buf[..n].to_vec());
+                    if !forward(Read::from(got), &to_core, &wrap).await {
+                        break;
+                    }
+                }
+                smol::future::pending::<()>().await;
             };
-            if done.is_err() {
-                let _ = to_core.send(wrap(Read::Failed)).await;
-                return;
-            }
+            write_side(writer, writes, &to_core, &wrap)
+                .or(read_side)
+                .await;
         }
-        let _ = writer.close().await;
-    };
-    write_side.or(read_side).await;
+    }
 }
 
-/// An established client connection.
-pub(crate) enum Connection {
-    /// Plain TCP: its readiness can be awaited without a read.
-    Plain(Async<TcpStream>),
-    /// TLS over TCP (boxed: rustls' state is large).
-    Tls(Box<TlsStream<Async<TcpStream>>>),
+/// One non-blocking read into a stack buffer; only the bytes read are kept.
+fn read_once(mut tcp: &TcpStream) -> io::Result<Vec<u8>> {
+    let mut buf = [0u8; READ_CHUNK];
+    let n = std::io::Read::read(&mut tcp, &mut buf)?;
+    Ok(buf[..n].to_vec())
+}
+
+/// Hands `read` to the core; whether to keep reading.
+async fn forward<M>(read: Read, to_core: &Sender<M>, wrap: &impl Fn(Read) -> M) -> bool {
+    let last = !matches!(read, Read::Data(_));
+    to_core.send(wrap(read)).await.is_ok() && !last
+}
+
+/// Writes what the core queues until it drops the queue, then shuts the stream down.
+async fn write_side<M>(
+    mut writer: impl AsyncWrite + Unpin,
+    writes: Receiver<Bytes>,
+    to_core: &Sender<M>,
+    wrap: &impl Fn(Read) -> M,
+) {
+    while let Ok(bytes) = writes.recv().await {
+        let done = match writer.write_all(&bytes).await {
+            Ok(()) => writer.flush().await,
+            Err(e) => Err(e),
+        };
+        if done.is_err() {
+            let _ = to_core.send(wrap(Read::Failed)).await;
+            return;
+        }
+    }
+    let _ = writer.close().await;
 }
 
 impl Connection {

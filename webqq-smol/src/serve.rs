@@ -108,15 +108,15 @@ impl EmulatorHost {
                 let tls = tls.clone();
                 spawner
                     .spawn(async move {
-                        let stream: Box<dyn net::Stream> = match tls {
+                        let stream = match tls {
                             Some(acceptor) => match acceptor.accept(tcp).await {
-                                Ok(s) => Box::new(s),
+                                Ok(s) => net::Connection::Tls(Box::new(s)),
                                 Err(e) => {
                                     tracing::debug!(%peer, "TLS handshake failed: {e}");
                                     return;
                                 }
                             },
-                            None => Box::new(tcp),
+                            None => net::Connection::Plain(tcp),
                         };
                         let (writes, queue) = channel::unbounded();
                         if to_core.send(Msg::Accepted { conn, writes }).await.is_ok() {

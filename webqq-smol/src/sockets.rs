@@ -2,7 +2,8 @@
 //!
 //! No task, channel or thread per connection: a wait polls every connection (and the one
 //! timer) itself, so a response is read and handed to the core in the same wake-up that saw
-//! it arrive, into one reused buffer. A connection's readiness is awaited before it is read
+//! it arrive. The read buffer is the caller's: one per [`HttpDriver`](crate::HttpDriver),
+//! one per thread for sessions (a session holds none). A connection's readiness is awaited before it is read
 //! (see [`Connection::poll_read_ready`]), and the timer is re-armed only when the deadline
 //! moves earlier: a deadline that moved later lets it fire early once, which costs one
 //! spurious wake-up instead of a timer update (and the reactor notification it makes) per
@@ -24,10 +25,6 @@ use webqq_proto::http1::{ConnId, Origin, Scheme};
 
 use crate::net::{self, Connection};
 use crate::resolve::Resolver;
-
-/// Bytes read per call, into the one buffer every connection shares; the core copies what
-/// it keeps and bounds it.
-const READ_CHUNK: usize = 16 * 1024;
 /// When nobody polled the connections for longer than this, idle ones are probed before the
 /// core may hand one a request: a server may have closed it meanwhile (keepalive-race.md §1).
 /// Within a millisecond of the last poll a connection is as good as known alive, and the
@@ -58,7 +55,8 @@ struct Open {
     ended: bool,
 }
 
-/// What a wait found. The bytes of `Data` are [`Sockets::received`].
+/// What a wait found. The bytes of `Data(_, n)` are the first `n` of the buffer the wait was
+/// given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Wake {
     Connected(ConnId),
@@ -76,7 +74,6 @@ pub(crate) struct Sockets {
     resolver: Arc<Resolver>,
     /// For https origins; the webpki roots are loaded at the first one when not given.
     tls: Option<Arc<TlsConfig>>,
-    buf: Box<[u8]>,
     timer: Timer,
     armed: Option<Instant>,
     /// Where the next wait starts polling, so that a busy connection cannot starve the rest.
@@ -89,7 +86,6 @@ impl Sockets {
             slots: BTreeMap::new(),
             resolver: Arc::new(resolver),
             tls,
-            buf: vec![0; READ_CHUNK].into_boxed_slice(),
             timer: Timer::never(),
             armed: None,
             next: ConnId(0),
@@ -99,10 +95,16 @@ impl Sockets {
     /// Starts opening `conn`; a later wait reports `Connected` or `ConnectFailed`.
     pub(crate) fn open(&mut self, conn: ConnId, origin: Origin) {
         // `None`: plain TCP. An https origin without a TLS configuration fails to connect
-        // rather than silently going plain.
+        // rather than silently going plain; an override to a plain listener (an emulator)
+        // makes it plain TCP without building one.
+        let plain_override = || {
+            self.resolver
+                .overridden(&origin.host, origin.port)
+                .is_some_and(|r| r.plain)
+        };
         let tls = match origin.scheme {
-            Scheme::Https => Some(self.tls_config()),
-            Scheme::Http => None,
+            Scheme::Https if !plain_override() => Some(self.tls_config()),
+            Scheme::Https | Scheme::Http => None,
         };
         let resolver = Arc::clone(&self.resolver);
         let opening = async move {
@@ -112,6 +114,9 @@ impl Sockets {
         self.slots.insert(conn, Slot::Opening(Box::pin(opening)));
     }
 
+    /// The TLS configuration, built at the first https connection: a default one holds the
+    /// webpki roots and a resumption cache (about 23 KB), which a driver that only speaks
+    /// plain HTTP never needs.
     fn tls_config(&mut self) -> io::Result<Arc<TlsConfig>> {
         if let Some(config) = &self.tls {
             return Ok(Arc::clone(config));
@@ -138,11 +143,6 @@ impl Sockets {
         self.slots.remove(&conn);
     }
 
-    /// The bytes of the `Data(_, n)` just returned.
-    pub(crate) fn received(&self, n: usize) -> &[u8] {
-        &self.buf[..n]
-    }
-
     /// Open connections with nothing queued and not ended: the ones a probe may read.
     pub(crate) fn quiet(&self) -> impl Iterator<Item = ConnId> + '_ {
         self.slots.iter().filter_map(|(&conn, slot)| match slot {
@@ -152,13 +152,13 @@ impl Sockets {
     }
 
     /// Reads `conn` without waiting: what a server sent to an idle connection (usually its
-    /// close) is seen before a request is written to it.
-    pub(crate) fn probe(&mut self, conn: ConnId) -> Option<Wake> {
+    /// close) is seen before a request is written to it. Reads into `buf`.
+    pub(crate) fn probe(&mut self, conn: ConnId, buf: &mut [u8]) -> Option<Wake> {
         let Some(Slot::Open(open)) = self.slots.get_mut(&conn) else {
             return None;
         };
         let read = match &mut open.stream {
-            Connection::Plain(tcp) => match tcp.get_ref().read(&mut self.buf) {
+            Connection::Plain(tcp) => match tcp.get_ref().read(buf) {
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -171,33 +171,35 @@ impl Sockets {
             },
             Connection::Tls(tls) => {
                 let mut cx = Context::from_waker(Waker::noop());
-                match Pin::new(tls).poll_read(&mut cx, &mut self.buf) {
+                match Pin::new(tls).poll_read(&mut cx, buf) {
                     Poll::Pending => return None,
                     Poll::Ready(done) => done,
                 }
             }
         };
-        Some(open.took(conn, read, self.buf.len()))
+        Some(open.took(conn, read, buf.len()))
     }
 
-    /// Writes what is queued and waits until a connection opens, fails, has bytes or ends, or
-    /// `deadline` passes.
-    pub(crate) async fn wait(&mut self, deadline: Instant) -> Wake {
+    /// Writes what is queued and waits until a connection opens, fails, has bytes (read into
+    /// `buf`) or ends, or `deadline` passes.
+    pub(crate) async fn wait(&mut self, deadline: Instant, buf: &mut [u8]) -> Wake {
+        self.arm(deadline);
+        poll_fn(|cx| self.poll_wake(cx, buf)).await
+    }
+
+    /// Makes the next waits end by `deadline`.
+    pub(crate) fn arm(&mut self, deadline: Instant) {
         if self.armed.is_none_or(|at| deadline < at) {
             self.timer.set_at(deadline);
             self.armed = Some(deadline);
         }
-        let wake = poll_fn(|cx| self.poll_wake(cx)).await;
-        if let Wake::ConnectFailed(conn, _) = wake {
-            self.slots.remove(&conn);
-        }
-        wake
     }
 
-    fn poll_wake(&mut self, cx: &mut Context<'_>) -> Poll<Wake> {
+    /// One poll of [`wait`](Self::wait) after [`arm`](Self::arm): for a caller that hands
+    /// the bytes to its core within the poll, from a buffer it holds only meanwhile.
+    pub(crate) fn poll_wake(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Wake> {
         let after = (Bound::Excluded(self.next), Bound::Unbounded);
         let up_to = (Bound::Unbounded, Bound::Included(self.next));
-        let buf = &mut self.buf;
         let mut found = None;
         for (&conn, slot) in self.slots.range_mut(after) {
             if let Poll::Ready(wake) = slot.poll(conn, cx, buf) {
@@ -215,6 +217,9 @@ impl Sockets {
         }
         if let Some((conn, wake)) = found {
             self.next = conn;
+            if let Wake::ConnectFailed(..) = wake {
+                self.slots.remove(&conn);
+            }
             return Poll::Ready(wake);
         }
         if Pin::new(&mut self.timer).poll(cx).is_ready() {

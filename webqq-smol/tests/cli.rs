@@ -132,10 +132,19 @@ fn run_json_is_a_pipe_for_a_bot() {
     let reply = lines.next_matching("send reply", |v| v["echo"] == 7);
     assert_eq!(reply["status"], "ok", "{reply}");
     assert_eq!(reply["data"]["outcome"], "sent");
+    let first_id = reply["data"]["message_id"].as_u64().expect("message_id");
     let sent = smol::block_on(host.control(|e| e.sent(BOT)));
     assert_eq!(
         sent.last().map(|m| m.text.as_str()),
         Some("reply from the pipe")
+    );
+
+    writeln!(stdin, "{}", json!({"action": "send_group_msg", "params": {"group_id": gid, "message": "second"}, "echo": 8})).unwrap();
+    let second = lines.next_matching("second send reply", |v| v["echo"] == 8);
+    assert_eq!(
+        second["data"]["message_id"].as_u64(),
+        Some(first_id + 1),
+        "each send has its own id: {second}"
     );
 
     writeln!(stdin, r#"{{"action": "get_group_list", "echo": "g"}}"#).unwrap();

@@ -26,7 +26,7 @@ use url::Url;
 
 use crate::http1::{self, Agent, AgentConfig, CookieJar, CookieJarError, Replay, RequestOptions};
 use crate::webqq::content::Message;
-use crate::webqq::request::Target;
+use crate::webqq::request::{FriendRequestAnswer, Target};
 use crate::webqq::secret::Secret;
 use crate::webqq::session::{
     self, CookieUpdate, MessageHandle, Phase, Session, SessionConfig, SessionRequest, SessionState,
@@ -137,6 +137,18 @@ impl Client {
     /// Resolves a uin to its QQ number where the profile allows it.
     pub fn resolve_qq(&mut self, uin: u64) -> bool {
         self.session.resolve_qq(uin, self.now)
+    }
+
+    /// Answers a friend request from QQ number `account` where the era allows it
+    /// ([`Session::answer_friend_request`]); `false` when it does not.
+    pub fn answer_friend_request(&mut self, account: u64, answer: &FriendRequestAnswer) -> bool {
+        self.session
+            .answer_friend_request(account, answer, self.now)
+    }
+
+    /// Fetches the contact lists again now; `false` when not online or already refreshing.
+    pub fn refresh_contacts(&mut self) -> bool {
+        self.session.refresh_contacts(self.now)
     }
 
     /// Logs out; pending sends fail.

@@ -47,6 +47,8 @@ pub(crate) enum SlotState {
         reset: bool,
         /// Not before this instant.
         at: Option<Instant>,
+        /// A poll answer's account and messages, reported when it is written.
+        carried: Option<(u64, Vec<super::PolledMessage>)>,
     },
 }
 

@@ -4,6 +4,7 @@
 //! | method and path | body / query | does |
 //! |---|---|---|
 //! | `POST /_emulator/say` | `{"from":10002,"to":{"buddy":10001},"text":"hi"}` (`group`, `discussion`) | a simulated user speaks |
+//! | `POST /_emulator/say_batch` | `{"messages":[{"from":…,"to":…,"text":…},…]}` | all of them speak, in order, or none (answers `said`) |
 //! | `POST /_emulator/inject` | `{"qq":10001,"event":{…}}` | queue a raw poll event |
 //! | `GET /_emulator/sent?qq=10001` | | what an account sent |
 //! | `POST /_emulator/qr/scan` | `{}` or `{"qrsig":"…"}` | the phone scans (66 → 67) |
@@ -15,6 +16,10 @@
 //! | `GET`/`POST /_emulator/strictness` | a [`Strictness`] object | read / replace the switches |
 //! | `GET /_emulator/sessions` | | live sessions |
 //! | `GET /_emulator/captcha?qq=10001` | | the answer of the last captcha |
+//! | `POST /_emulator/friend_request` | `{"from":10005,"to":10001,"msg":"hi"}` | `from` asks to be friends (`system_message`) |
+//! | `POST /_emulator/group/join` | `{"qq":10005,"group":200001}` | `qq` joins (`sys_g_msg` `group_join` to the members) |
+//! | `POST /_emulator/group/leave` | `{"qq":10003,"group":200001}` | `qq` leaves (`group_leave` to the members left) |
+//! | `POST /_emulator/rename` | `{"qq":10003,"nick":"Robert"}` | a new nickname, seen in the next list fetch |
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -42,7 +47,40 @@ pub struct SentMessage {
     pub msg_id: Option<u64>,
     /// Unix seconds (emulated).
     pub time: u64,
+    /// The group's or discussion's `seq` it got (protocol §6.4); a number no message got
+    /// was skipped on purpose (the `seq_gap` delivery fault).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
 }
+
+/// One message of [`Emulator::say_batch`] (the body of `POST /_emulator/say`, and each item
+/// of `say_batch`'s `messages`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Say {
+    /// The simulated user who speaks.
+    pub from: u64,
+    /// To whom: a buddy, group or discussion.
+    pub to: Target,
+    /// What they say.
+    pub text: String,
+}
+
+/// Why [`Emulator::say_batch`] said nothing: the first message that could not be said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchError {
+    /// Its position in the batch (from 0).
+    pub index: usize,
+    /// Why it could not be said.
+    pub error: ControlError,
+}
+
+impl fmt::Display for BatchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "message {} of the batch: {}", self.index, self.error)
+    }
+}
+
+impl std::error::Error for BatchError {}
 
 /// A session as [`Emulator::sessions`] shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +159,15 @@ impl Emulator {
         r
     }
 
+    /// Many simulated users speak, in order, as one control call (load generators push
+    /// thousands of messages a second this way). Every message is checked first: if one
+    /// cannot be said, none is, and the error names it.
+    pub fn say_batch(&mut self, messages: &[Say]) -> Result<(), BatchError> {
+        let r = self.server.say_batch(messages);
+        self.collect_server_output();
+        r
+    }
+
     /// Queues a raw poll event (any JSON, normally `{"poll_type":…,"value":…}`) for `qq`.
     pub fn inject(&mut self, qq: u64, event: Value) -> Result<(), ControlError> {
         let r = self.server.inject(qq, event);
@@ -192,13 +239,42 @@ impl Emulator {
     pub fn captcha_answer(&self, qq: u64) -> Option<String> {
         self.server.captcha_answer(qq)
     }
+
+    /// Simulated user `from` asks account `to` (logged in) to be friends, saying `message`.
+    pub fn friend_request(
+        &mut self,
+        from: u64,
+        to: u64,
+        message: &str,
+    ) -> Result<(), ControlError> {
+        let r = self.server.friend_request(from, to, message);
+        self.collect_server_output();
+        r
+    }
+
+    /// Account `qq` joins group `group`; its members are told.
+    pub fn join_group(&mut self, qq: u64, group: u64) -> Result<(), ControlError> {
+        let r = self.server.join_group(qq, group);
+        self.collect_server_output();
+        r
+    }
+
+    /// Account `qq` leaves group `group`; the members left are told.
+    pub fn leave_group(&mut self, qq: u64, group: u64) -> Result<(), ControlError> {
+        let r = self.server.leave_group(qq, group);
+        self.collect_server_output();
+        r
+    }
+
+    /// Account `qq` takes the nickname `nick`.
+    pub fn rename(&mut self, qq: u64, nick: &str) -> Result<(), ControlError> {
+        self.server.rename(qq, nick)
+    }
 }
 
 #[derive(Deserialize)]
-struct SayBody {
-    from: u64,
-    to: Target,
-    text: String,
+struct BatchBody {
+    messages: Vec<Say>,
 }
 
 #[derive(Deserialize)]
@@ -210,6 +286,26 @@ struct QqBody {
     retcode: Option<i64>,
     #[serde(default)]
     event: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct FriendRequestBody {
+    from: u64,
+    to: u64,
+    #[serde(default)]
+    msg: String,
+}
+
+#[derive(Deserialize)]
+struct MembershipBody {
+    qq: u64,
+    group: u64,
+}
+
+#[derive(Deserialize)]
+struct RenameBody {
+    qq: u64,
+    nick: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -230,14 +326,34 @@ fn parse<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ControlError>
 }
 
 impl Server {
+    /// [`Emulator::say_batch`]: all checked, then all said.
+    pub(crate) fn say_batch(&mut self, messages: &[Say]) -> Result<(), BatchError> {
+        for (index, m) in messages.iter().enumerate() {
+            self.check_say(m.from, m.to)
+                .map_err(|error| BatchError { index, error })?;
+        }
+        for m in messages {
+            self.say_checked(m.from, m.to, &m.text);
+        }
+        Ok(())
+    }
+
     /// Answers `/_emulator/…`.
     pub(crate) fn control_http(&mut self, req: &Request, params: &Params) -> Response {
         let path = req.path.trim_start_matches("/_emulator/");
         let post = req.method == ::http::Method::POST;
         let result: Result<Value, ControlError> = match (post, path) {
-            (true, "say") => parse::<SayBody>(req)
+            (true, "say") => parse::<Say>(req)
                 .and_then(|b| self.say(b.from, b.to, &b.text))
                 .map(|_| json!({})),
+            (true, "say_batch") => match parse::<BatchBody>(req) {
+                // The status of the cause (404 for an unknown account …), the batch's message.
+                Ok(b) => match self.say_batch(&b.messages) {
+                    Ok(()) => Ok(json!({"said": b.messages.len()})),
+                    Err(e) => return error_response(&e.error, &e.to_string()),
+                },
+                Err(e) => Err(e),
+            },
             (true, "inject") => parse::<QqBody>(req)
                 .and_then(|b| {
                     let event = b
@@ -285,6 +401,18 @@ impl Server {
             (true, "expire") => parse::<QqBody>(req)
                 .and_then(|b| self.expire(b.qq))
                 .map(|_| json!({})),
+            (true, "friend_request") => parse::<FriendRequestBody>(req)
+                .and_then(|b| self.friend_request(b.from, b.to, &b.msg))
+                .map(|_| json!({})),
+            (true, "group/join") => parse::<MembershipBody>(req)
+                .and_then(|b| self.join_group(b.qq, b.group))
+                .map(|_| json!({})),
+            (true, "group/leave") => parse::<MembershipBody>(req)
+                .and_then(|b| self.leave_group(b.qq, b.group))
+                .map(|_| json!({})),
+            (true, "rename") => parse::<RenameBody>(req)
+                .and_then(|b| self.rename(b.qq, &b.nick))
+                .map(|_| json!({})),
             (true, "faults") => parse::<Faults>(req).map(|f| {
                 self.set_faults(f);
                 json!({})
@@ -311,21 +439,24 @@ impl Server {
                 v["ok"] = json!(true);
                 Response::json(&v)
             }
-            Err(e) => {
-                let status = if e.is_unknown() || e.is_not_logged_in() {
-                    404
-                } else {
-                    400
-                };
-                Response {
-                    status: ::http::StatusCode::from_u16(status)
-                        .unwrap_or(::http::StatusCode::BAD_REQUEST),
-                    ..Response::ok(
-                        http::JSON,
-                        json!({"ok": false, "error": e.to_string()}).to_string(),
-                    )
-                }
-            }
+            Err(e) => error_response(&e, &e.to_string()),
         }
+    }
+}
+
+/// `{"ok":false,"error":message}`: 404 when `cause` is an unknown account, target or a missing
+/// session, 400 otherwise.
+fn error_response(cause: &ControlError, message: &str) -> Response {
+    let status = if cause.is_unknown() || cause.is_not_logged_in() {
+        ::http::StatusCode::NOT_FOUND
+    } else {
+        ::http::StatusCode::BAD_REQUEST
+    };
+    Response {
+        status,
+        ..Response::ok(
+            http::JSON,
+            json!({"ok": false, "error": message}).to_string(),
+        )
     }
 }

@@ -72,7 +72,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 pub use config::{EmulatorConfig, Timing};
-pub use control::{ControlError, SentMessage, SessionInfo};
+pub use control::{BatchError, ControlError, Say, SentMessage, SessionInfo};
 pub use faults::{DeliveryFaults, FaultAction, FaultRule, Faults};
 pub use profile::{IdlePoll, Profile};
 pub use route::{Endpoint, route};
@@ -237,6 +237,29 @@ pub enum Event {
     },
     /// A message was sent (by a logged-in client or a simulated user).
     Sent(SentMessage),
+    /// A poll2 answer with events is being written: it comes right before the
+    /// [`Output::Write`] of that answer on `conn`, so a test that counts the bytes of the
+    /// connection knows which messages the client had in hand once it read them all (the
+    /// simulation's exactly-once check, issue 7). The server considers them delivered.
+    PollAnswered {
+        /// The connection.
+        conn: ConnId,
+        /// The account of the session.
+        qq: u64,
+        /// The chat messages of the answer, in its order (duplicates included).
+        messages: Vec<PolledMessage>,
+        /// False when a fault writes only part of the answer and closes.
+        complete: bool,
+    },
+}
+
+/// A chat message in a poll answer ([`Event::PollAnswered`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolledMessage {
+    /// Its `msg_id` for the receiving session.
+    pub msg_id: u64,
+    /// Its text (strings joined, faces as `[face N]`, no font).
+    pub text: String,
 }
 
 /// Timers of the connection layer.
@@ -436,6 +459,7 @@ impl Emulator {
                 close: true,
                 reset: false,
                 at: None,
+                carried: None,
             },
         });
         self.out
@@ -466,6 +490,7 @@ impl Emulator {
                     close,
                     reset: transport.reset,
                     at,
+                    carried: transport.carried,
                 };
                 if let Some(at) = at {
                     self.timers
@@ -496,6 +521,7 @@ impl Emulator {
                         bytes,
                         close,
                         reset,
+                        carried,
                         ..
                     },
                 ..
@@ -503,6 +529,15 @@ impl Emulator {
             else {
                 break;
             };
+            if let Some((qq, messages)) = carried {
+                let complete = !reset;
+                self.out.push_back(Output::Event(Event::PollAnswered {
+                    conn,
+                    qq,
+                    messages,
+                    complete,
+                }));
+            }
             if reset {
                 self.out.push_back(Output::Write {
                     conn,

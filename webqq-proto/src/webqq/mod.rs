@@ -11,13 +11,13 @@
 //! - [`session`]: the state machine tying them together.
 //!
 //! Commands of a [`session::Session`]: `start`, `submit_captcha`, `refresh_captcha`, `send`,
-//! `load_group_members`, `load_discussion_members`, `resolve_qq`, `logout`, `export_state`,
-//! `import_state`; plus `handle_response` / `handle_timeout` from the driver.
+//! `load_group_members`, `load_discussion_members`, `resolve_qq`, `answer_friend_request`,
+//! `refresh_contacts`, `logout`, `export_state`, `import_state`; plus `handle_response` / `handle_timeout` from the driver.
 //! Events ([`session::Event`]): `LoginProgress`, `CaptchaRequired`, `QrCode`, `QrScanned`,
 //! `QrConfirmed`, `QrExpired`, `Online`, `Offline`, `Kicked`, `Relinking`, `Relogin`,
 //! `PtwebqqRotated`, `ContactsLoaded`, `ContactsChanged`, `GroupMembers`,
-//! `DiscussionMembers`, `QqNumber`, `Message`, `Notice`, `Unknown`, `MessagesLost`, `Sent`,
-//! `Uncertain`, `Confirmed`, `SendFailed`.
+//! `DiscussionMembers`, `QqNumber`, `FriendRequestAnswered`, `Message`, `Notice`, `Unknown`,
+//! `MessagesLost`, `Sent`, `Uncertain`, `Confirmed`, `SendFailed`.
 
 pub mod content;
 pub mod error;

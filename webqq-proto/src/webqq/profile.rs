@@ -151,6 +151,9 @@ pub struct Profile {
     pub echoes_own_messages: bool,
     /// Whether `get_friend_uin2` still answers (disabled 2017-04, protocol §5.6).
     pub friend_uin2: bool,
+    /// Whether friend requests can be answered (`allow_and_add2`, `deny_added_request2`):
+    /// protocol §5.12 lists them among the \[W\] CGIs, and no SmartQQ client calls them.
+    pub friend_requests: bool,
     /// \[W\] heartbeat.
     pub heartbeat: Option<Heartbeat>,
     /// Client timeout for one poll; above the server hold (protocol §6.2: official 120 s,
@@ -279,6 +282,7 @@ const W2013_BASE: Profile = Profile {
     clientid: ClientIdRule::Random8,
     echoes_own_messages: false,
     friend_uin2: true,
+    friend_requests: true,
     heartbeat: Some(W_HEARTBEAT),
     poll_timeout: POLL_TIMEOUT_W,
     js_ver: "10040",
@@ -306,6 +310,7 @@ const S2015_BASE: Profile = Profile {
     clientid: ClientIdRule::Fixed(SMARTQQ_CLIENTID),
     echoes_own_messages: false,
     friend_uin2: true,
+    friend_requests: false,
     heartbeat: None,
     poll_timeout: POLL_TIMEOUT_S,
     js_ver: "10120",
@@ -473,6 +478,10 @@ pub enum Endpoint {
     Logout,
     /// Quick re-login with the saved `supertoken` (protocol §3.11).
     Pt4Auth,
+    /// Accept a friend request and add the requester back (protocol §5.12).
+    AllowAndAdd2,
+    /// Refuse a friend request (protocol §5.12).
+    DenyAddedRequest2,
 }
 
 /// The endpoint table: host role, path and method of every CGI.
@@ -623,6 +632,18 @@ const ROUTES: &[(Endpoint, HostRole, &str, Method)] = &[
         "/pt4_auth",
         Method::Get,
     ),
+    (
+        Endpoint::AllowAndAdd2,
+        HostRole::Static,
+        "/api/allow_and_add2",
+        Method::Post,
+    ),
+    (
+        Endpoint::DenyAddedRequest2,
+        HostRole::Static,
+        "/api/deny_added_request2",
+        Method::Post,
+    ),
 ];
 
 impl Endpoint {
@@ -673,6 +694,8 @@ mod tests {
             Endpoint::MsgTip,
             Endpoint::Logout,
             Endpoint::Pt4Auth,
+            Endpoint::AllowAndAdd2,
+            Endpoint::DenyAddedRequest2,
         ];
         for e in all {
             assert!(ROUTES.iter().any(|(r, ..)| *r == e), "{e:?} missing");

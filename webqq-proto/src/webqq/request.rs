@@ -518,6 +518,47 @@ pub fn send(
     post_r(ctx, endpoint, &r, true)
 }
 
+/// How to answer a friend request (`system_message` `verify_required`, protocol §6.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FriendRequestAnswer {
+    /// Accept and add the requester back (`allow_and_add2`).
+    Accept {
+        /// Remark name for the new friend (`mname`); empty: none.
+        markname: String,
+        /// Friend category index (`gid`; 0 = the default category).
+        category: u64,
+    },
+    /// Refuse (`deny_added_request2`).
+    Deny {
+        /// The reason shown to the requester (`msg`).
+        reason: String,
+    },
+}
+
+/// Protocol §5.12: `allow_and_add2` `r={"account":<qq>,"gid":0,"mname":"<markname>","vfwebqq":…}`
+/// or `deny_added_request2` `r={"account":<qq>,"vfwebqq":…,"msg":"<reason>"}`, both POSTed to
+/// s.web2 with only `r` (they are not channel CGIs).
+pub fn answer_friend_request(
+    ctx: &Ctx<'_>,
+    account: u64,
+    answer: &FriendRequestAnswer,
+) -> Request<Bytes> {
+    match answer {
+        FriendRequestAnswer::Accept { markname, category } => post_r(
+            ctx,
+            Endpoint::AllowAndAdd2,
+            &json!({"account": account, "gid": category, "mname": markname, "vfwebqq": ctx.vfwebqq}),
+            false,
+        ),
+        FriendRequestAnswer::Deny { reason } => post_r(
+            ctx,
+            Endpoint::DenyAddedRequest2,
+            &json!({"account": account, "vfwebqq": ctx.vfwebqq, "msg": reason}),
+            false,
+        ),
+    }
+}
+
 /// Protocol §3.11: `pt4_auth?daid=164&appid=…&auth_token=time33(supertoken)`.
 pub fn pt4_auth(ctx: &Ctx<'_>, supertoken: &str) -> Request<Bytes> {
     get(
@@ -676,6 +717,44 @@ mod tests {
             (r["group_sig"].as_str(), r["service_type"].as_u64()),
             (Some("sig"), Some(1))
         );
+    }
+
+    #[test]
+    fn friend_request_answers() {
+        // §5.12: allow_and_add2 `r={"account","gid","mname","vfwebqq"}`,
+        // deny_added_request2 `r={"account","vfwebqq","msg"}`; s.web2, POST, `r` only.
+        let c = ctx(ProfileId::W2013);
+        let accept = FriendRequestAnswer::Accept {
+            markname: "Dave".into(),
+            category: 2,
+        };
+        let deny = FriendRequestAnswer::Deny {
+            reason: "who?".into(),
+        };
+        let table = [
+            (
+                &accept,
+                "http://s.web2.qq.com/api/allow_and_add2",
+                json!({"account": 10005, "gid": 2, "mname": "Dave", "vfwebqq": "vf"}),
+            ),
+            (
+                &deny,
+                "http://s.web2.qq.com/api/deny_added_request2",
+                json!({"account": 10005, "vfwebqq": "vf", "msg": "who?"}),
+            ),
+        ];
+        for (answer, url, r) in table {
+            let req = answer_friend_request(&c, 10005, answer);
+            assert_eq!(req.method(), http::Method::POST, "{answer:?}");
+            assert_eq!(req.uri().to_string(), url);
+            assert_eq!(form_r(&req), r);
+            let body = std::str::from_utf8(req.body()).unwrap();
+            assert!(!body.contains("clientid="), "only r: {body}");
+            assert_eq!(
+                req.headers()[header::REFERER],
+                "http://s.web2.qq.com/proxy.html?v=20130916001&callback=1&id=1"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Seeded scenarios against the emulator (every profile and login path, the emulator's
 //! own faults, a virtual network) and the invariants of issue 7 item 2.
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use webqq_proto::{Client, ClientConfig};
 use super::emu::{BOT, EmuServer};
 use super::net::NetFaults;
 use super::scenario::Report;
-use super::{Due, Sim, check_send_outcome};
+use super::{Due, ReceiveTally, SeqChat, Sim, check_received, check_send_outcome, check_seq_gaps};
 
 /// Time after the faults stop within which the session must be online again.
 pub const SETTLE: Duration = Duration::from_secs(200);
@@ -207,6 +207,24 @@ pub fn generate(seed: u64) -> EmuScenario {
     let sends = draw(6, "out");
     // Drawn last so that adding it left the earlier draws of every seed as they were.
     net.hang_connect = p(&mut rng, 0.02, faulty);
+    // A send answered "session expired" (protocol §7.6: 108 → full login, then resend)
+    // starts a re-login while a poll may be on its way: that poll's messages must still
+    // arrive. Drawn after the rest for the same reason.
+    let expired = p(&mut rng, 0.05, faulty);
+    if faulty {
+        for send in ["send_buddy_msg2", "send_qun_msg2", "send_discu_msg2"] {
+            let mut r = rule(
+                Some(send),
+                FaultAction::Retcode {
+                    retcode: 108,
+                    delivered: 0.0,
+                },
+                expired,
+            );
+            r.times = Some(2);
+            rules.push(r);
+        }
+    }
     EmuScenario {
         seed,
         profile,
@@ -336,7 +354,13 @@ pub fn run(sc: &EmuScenario, trace: bool) -> Result<Report, String> {
         };
         report.tally.add(name, 1);
     }
-    result.map(|()| report).map_err(|e| {
+    result
+        .map(|(received, skipped)| {
+            received.add_to(&mut report.tally);
+            report.tally.add("seq_gaps", skipped);
+            report
+        })
+        .map_err(|e| {
         let mut msg = format!("seed {}: {e}\nscenario: {sc:?}\n", sc.seed);
         match &sim.trace {
             Some(t) => {
@@ -368,37 +392,51 @@ fn check(
     sc: &EmuScenario,
     said: &[(Chat3, String)],
     handles: &[(MessageHandle, String)],
-) -> Result<(), String> {
+) -> Result<(ReceiveTally, u64), String> {
     let events: Vec<&Event> = sim.events.iter().map(|(_, e)| e).collect();
     let offline = events.iter().any(|e| matches!(e, Event::Offline { .. }));
     let relogged = events.iter().any(|e| matches!(e, Event::Relogin { .. }));
-    let mut received: HashMap<String, Vec<Chat>> = HashMap::new();
+    // At most once each; exactly once when every byte of the poll answer the emulator wrote
+    // it in reached the client (the rule: `check_received`).
+    let delivered = check_received(sim, &sim.server.answers)?;
+    let mut received: HashMap<String, Chat> = HashMap::new();
     for e in &events {
         if let Event::Message(m) = e {
-            received
-                .entry(m.message.plain_text().trim().to_string())
-                .or_default()
-                .push(m.chat);
+            received.insert(m.message.plain_text().trim().to_string(), m.chat);
         }
     }
     for (chat, text) in said {
-        let got = received.get(text).map_or(&[][..], Vec::as_slice);
-        if got.len() > 1 {
-            return Err(format!(
-                "message {text:?} reached the application {} times",
-                got.len()
-            ));
-        }
-        if let Some(c) = got.first() {
-            if !chat_matches(*chat, *c) {
+        match received.get(text) {
+            Some(c) if !chat_matches(*chat, *c) => {
                 return Err(format!(
                     "message {text:?} arrived in {c:?}, said in {chat:?}"
                 ));
             }
-        } else if !sc.lossy() && !offline && !relogged {
-            return Err(format!("message {text:?} never reached the application"));
+            Some(_) => {}
+            // Without anything lossy, a message said while the bot was online is also
+            // written in some poll answer, so it must arrive.
+            None if !sc.lossy() && !offline && !relogged => {
+                return Err(format!("message {text:?} never reached the application"));
+            }
+            None => {}
         }
     }
+    // Seqs the emulator skipped on purpose: numbers of the group or discussion no message got.
+    let mut skipped = Vec::new();
+    for (kind, target) in [
+        (SeqChat::Group, EmuTarget::Group(200_001)),
+        (SeqChat::Discussion, EmuTarget::Discussion(1)),
+    ] {
+        let seqs: BTreeSet<u64> = [BOT, 10002, 10003, 10004]
+            .iter()
+            .flat_map(|qq| sim.server.emu.sent(*qq))
+            .filter(|m| m.target == target)
+            .filter_map(|m| m.seq)
+            .collect();
+        let top = seqs.last().copied().unwrap_or(0);
+        skipped.extend((1..top).filter(|s| !seqs.contains(s)).map(|s| (kind, s)));
+    }
+    check_seq_gaps(&events, &skipped)?;
     let sent = sim.server.emu.sent(BOT);
     let mut ids: Vec<u64> = sent.iter().filter_map(|m| m.msg_id).collect();
     ids.sort_unstable();
@@ -423,5 +461,5 @@ fn check(
     if sim.max_pending > 32 {
         return Err(format!("{} requests pending in the agent", sim.max_pending));
     }
-    Ok(())
+    Ok((delivered, skipped.len() as u64))
 }

@@ -19,7 +19,7 @@ pub mod mini;
 pub mod net;
 pub mod scenario;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -28,7 +28,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use webqq_proto::client::{Input, Output};
 use webqq_proto::http1::ConnId;
-use webqq_proto::webqq::session::Event;
+use webqq_proto::webqq::session::{Chat, Event};
 use webqq_proto::{Client, ClientConfig};
 
 use net::{Dir, Net, NetFaults};
@@ -101,6 +101,8 @@ pub struct Sim<S: Server> {
     pub steps: usize,
     /// Largest number of requests the agent held at once.
     pub max_pending: usize,
+    /// Bytes the client read per connection, kept after the connection ends.
+    reads: HashMap<ConnId, u64>,
 }
 
 impl<S: Server> Sim<S> {
@@ -118,6 +120,7 @@ impl<S: Server> Sim<S> {
             trace: None,
             steps: 0,
             max_pending: 0,
+            reads: HashMap::new(),
         }
     }
 
@@ -236,7 +239,7 @@ impl<S: Server> Sim<S> {
                 if !self.net.client_open(conn) {
                     return;
                 }
-                self.net.delivered_to_client(conn, bytes.len());
+                *self.reads.entry(conn).or_default() += bytes.len() as u64;
                 self.log(|| format!("client ← {} bytes on {conn}: {}", bytes.len(), show(&bytes)));
                 self.client.handle_input(Input::Data {
                     conn,
@@ -336,7 +339,14 @@ impl<S: Server> Sim<S> {
             self.server.eof(self.now, conn.0);
         }
         self.queue.retain(|_, due| matches!(due, Due::Action(_)));
+        // The new client numbers its connections anew.
+        self.reads.clear();
         self.client = client;
+    }
+
+    /// Whether the client read the first `end` bytes the server wrote on `conn`.
+    pub fn read_through(&self, conn: ConnId, end: u64) -> bool {
+        self.reads.get(&conn).is_some_and(|n| *n >= end)
     }
 
     /// Events so far that match `f`.
@@ -466,6 +476,165 @@ pub fn check_send_outcome(
             other.len()
         )),
     }
+}
+
+/// A poll answer the server wrote: where it ended on its connection and the texts of the
+/// chat messages it carried.
+#[derive(Debug, Clone)]
+pub struct PollAnswer {
+    /// The connection.
+    pub conn: ConnId,
+    /// Bytes the server had written on `conn` once this answer was out.
+    pub end: u64,
+    /// Texts of its chat messages (duplicates included).
+    pub texts: Vec<String>,
+    /// False when the server wrote only part of it on purpose (a mid-response reset fault).
+    pub whole: bool,
+}
+
+/// The receive rule of issue 7: each chat message reaches the application at most once, and
+/// every message of a poll answer whose every byte the client read reaches it exactly once,
+/// whatever happened meanwhile (a relink, a re-login, even `Offline`: the server took those
+/// events off its queue when it answered, so the answer is the only copy there is). An answer
+/// cut short in transit (a reset or drop before its last byte, or the client gave up on the
+/// connection first) may leave its messages missing: the server considers them delivered, as
+/// the real one does, and nobody can send them again.
+pub fn check_received(
+    sim: &Sim<impl Server>,
+    answers: &[PollAnswer],
+) -> Result<ReceiveTally, String> {
+    let mut received: HashMap<String, usize> = HashMap::new();
+    for (_, e) in &sim.events {
+        if let Event::Message(m) = e {
+            let text = m.message.plain_text().trim().to_string();
+            let n = received.entry(text.clone()).or_default();
+            *n += 1;
+            if *n > 1 {
+                return Err(format!("message {text:?} reached the application twice"));
+            }
+        }
+    }
+    let mut due = std::collections::HashSet::new();
+    let mut cut = std::collections::HashSet::new();
+    for a in answers {
+        if !a.whole || !sim.read_through(a.conn, a.end) {
+            cut.extend(a.texts.iter().map(|t| t.trim()));
+            continue;
+        }
+        for text in &a.texts {
+            due.insert(text.trim());
+            if !received.contains_key(text.trim()) {
+                return Err(format!(
+                    "message {text:?}: its poll answer (ending at byte {} of {}) reached the \
+                     client, but the message never reached the application",
+                    a.end, a.conn
+                ));
+            }
+        }
+    }
+    let lost_in_transit = cut.iter().filter(|t| !received.contains_key(**t)).count();
+    Ok(ReceiveTally {
+        due: due.len() as u64,
+        lost_in_transit: lost_in_transit as u64,
+    })
+}
+
+/// What [`check_received`] counted.
+#[derive(Debug, Clone, Copy)]
+pub struct ReceiveTally {
+    /// Messages of answers the client read whole (each arrived exactly once).
+    pub due: u64,
+    /// Messages only ever written in answers cut short in transit that never arrived.
+    pub lost_in_transit: u64,
+}
+
+impl ReceiveTally {
+    /// Adds the counts to a run's tally.
+    pub fn add_to(self, tally: &mut Tally) {
+        tally.add("messages_due_exactly_once", self.due);
+        tally.add("messages_lost_in_transit", self.lost_in_transit);
+    }
+}
+
+/// A conversation with a `seq` (protocol §6.4); each run has one group and one discussion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqChat {
+    /// The group.
+    Group,
+    /// The discussion.
+    Discussion,
+}
+
+impl SeqChat {
+    fn holds(self, chat: &Chat) -> bool {
+        matches!(
+            (self, chat),
+            (SeqChat::Group, Chat::Group(_)) | (SeqChat::Discussion, Chat::Discussion(_))
+        )
+    }
+}
+
+/// The gap rule of issue 7: a `seq` the server skipped on purpose (`skipped`) is covered by
+/// a `MessagesLost` whenever the client could see the gap, that is when, between two
+/// re-logins (a re-login forgets the seqs, the new session's numbering may restart), a message
+/// below it arrived before the first one above it; and a `MessagesLost` never covers a
+/// message that had already arrived (one of the gap may still come late, after an answer
+/// lost in transit was repeated, but one that arrived is no gap).
+pub fn check_seq_gaps(events: &[&Event], skipped: &[(SeqChat, u64)]) -> Result<(), String> {
+    // (index in the event stream, re-login epoch, chat, seq) and (…, first, last).
+    let mut arrived: Vec<(usize, usize, Chat, u64)> = Vec::new();
+    let mut lost: Vec<(usize, usize, Chat, u64, u64)> = Vec::new();
+    let mut epoch = 0;
+    for (i, e) in events.iter().enumerate() {
+        match e {
+            Event::Relogin { .. } => epoch += 1,
+            Event::Message(m) => {
+                if let Some(seq) = m.seq {
+                    arrived.push((i, epoch, m.chat, seq));
+                }
+            }
+            Event::MessagesLost { chat, first, last } => {
+                lost.push((i, epoch, *chat, *first, *last));
+            }
+            _ => {}
+        }
+    }
+    for (at, _, chat, seq) in &arrived {
+        if lost
+            .iter()
+            .any(|(i, _, c, f, l)| i > at && c == chat && (f..=l).contains(&seq))
+        {
+            return Err(format!(
+                "MessagesLost covers {chat:?} seq {seq}, which arrived before"
+            ));
+        }
+    }
+    for (kind, seq) in skipped {
+        let mut conversations: Vec<(usize, Chat)> = arrived
+            .iter()
+            .filter(|(_, _, c, _)| kind.holds(c))
+            .map(|(_, epoch, c, _)| (*epoch, *c))
+            .collect();
+        conversations.dedup();
+        for (epoch, chat) in conversations {
+            let first = |above: bool| {
+                arrived
+                    .iter()
+                    .find(|(_, e, c, s)| *e == epoch && *c == chat && (s > seq) == above)
+                    .map(|(i, ..)| *i)
+            };
+            let detectable = matches!((first(false), first(true)), (Some(b), Some(a)) if b < a);
+            let covered = lost
+                .iter()
+                .any(|(_, e, c, f, l)| *e == epoch && *c == chat && (f..=l).contains(&seq));
+            if detectable && !covered {
+                return Err(format!(
+                    "seq {seq} of {chat:?} was skipped on purpose but no MessagesLost covers it"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Counts by name, for the run's summary.

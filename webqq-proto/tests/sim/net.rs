@@ -61,7 +61,6 @@ struct Link {
     to_server_last: Instant,
     to_client_last: Instant,
     writes: u32,
-    bytes_to_client: u64,
 }
 
 /// The network's state: one link per connection.
@@ -131,7 +130,6 @@ impl Net {
                 to_server_last: now,
                 to_client_last: now,
                 writes: 0,
-                bytes_to_client: 0,
             },
         );
         let at = self.arrival(now, conn, Dir::ToClient);
@@ -178,18 +176,6 @@ impl Net {
             .collect();
         open.sort();
         open
-    }
-
-    /// Counts bytes that reached the client.
-    pub fn delivered_to_client(&mut self, conn: ConnId, n: usize) {
-        if let Some(l) = self.links.get_mut(&conn) {
-            l.bytes_to_client += n as u64;
-        }
-    }
-
-    /// Bytes the client has received on `conn`.
-    pub fn bytes_to_client(&self, conn: ConnId) -> u64 {
-        self.links.get(&conn).map_or(0, |l| l.bytes_to_client)
     }
 
     /// `bytes` cut at random boundaries, each piece arriving no earlier than the last.

@@ -1,5 +1,4 @@
 //! The seeded scenario generator and the invariants of issue 7 item 2, checked on every seed.
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -14,7 +13,10 @@ use webqq_proto::webqq::session::{Chat, Event, MessageHandle, Phase, SessionConf
 
 use super::mini::{DISCUSSION, FRIEND, From, GROUP, MiniServer, PollFaults, STRANGER, SendFault};
 use super::net::NetFaults;
-use super::{Due, Sim, Tally, check_send_outcome};
+use super::{
+    Due, PollAnswer, ReceiveTally, SeqChat, Sim, Tally, check_received, check_send_outcome,
+    check_seq_gaps,
+};
 
 /// Virtual time the run goes on after the last action, for everything to settle; the
 /// session must be online again within it ("bounded time after any recoverable fault").
@@ -236,7 +238,10 @@ pub fn run(scenario: &Scenario, trace: bool) -> Result<Report, String> {
         report.tally.add(name, 1);
     }
     match result {
-        Ok(()) => Ok(report),
+        Ok(received) => {
+            received.add_to(&mut report.tally);
+            Ok(report)
+        }
         Err(e) => {
             let mut msg = format!("seed {}: {e}\nscenario: {scenario:?}\n", scenario.seed);
             if let Some(t) = &sim.trace {
@@ -270,95 +275,48 @@ fn check(
     sim: &Sim<MiniServer>,
     scenario: &Scenario,
     handles: &[(MessageHandle, String)],
-) -> Result<(), String> {
+) -> Result<ReceiveTally, String> {
     let events: Vec<&Event> = sim.events.iter().map(|(_, e)| e).collect();
     let gave_up = events.iter().any(|e| matches!(e, Event::Offline { .. }));
-    // Received messages: at most once each, in the right chat; exactly once when the poll
-    // answer carrying it reached the client (while the session lived).
-    let mut received: HashMap<String, Vec<Chat>> = HashMap::new();
+    // Received messages: at most once each; exactly once when every byte of the poll answer
+    // carrying it reached the client (the rule: `check_received`).
+    let answers: Vec<PollAnswer> = sim
+        .server
+        .written
+        .iter()
+        .map(|(conn, end, m)| PollAnswer {
+            conn: ConnId(*conn),
+            end: *end,
+            texts: vec![m.text.clone()],
+            whole: true,
+        })
+        .collect();
+    let received = check_received(sim, &answers)?;
+    // ... and in the chat it was sent in.
     for e in &events {
         if let Event::Message(m) = e {
-            received
-                .entry(m.message.plain_text())
-                .or_default()
-                .push(m.chat);
-        }
-    }
-    for (_, from, text) in &scenario.incoming {
-        let got = received.get(text).map_or(0, Vec::len);
-        if got > 1 {
-            return Err(format!(
-                "message {text:?} reached the application {got} times"
-            ));
-        }
-        if let Some(chats) = received.get(text) {
-            if chats[0] != chat_of(*from) {
-                return Err(format!(
-                    "message {text:?} in {:?}, sent in {from:?}",
-                    chats[0]
-                ));
+            let text = m.message.plain_text();
+            if let Some((_, from, _)) = scenario.incoming.iter().find(|(_, _, t)| *t == text) {
+                if m.chat != chat_of(*from) {
+                    return Err(format!(
+                        "message {text:?} in {:?}, sent in {from:?}",
+                        m.chat
+                    ));
+                }
             }
         }
     }
-    for (conn, end, m) in &sim.server.written {
-        let reached = sim.net.bytes_to_client(ConnId(*conn)) >= *end;
-        if reached && !gave_up && !received.contains_key(&m.text) {
-            return Err(format!(
-                "message {:?} (msg_id {}) reached the client but not the application",
-                m.text, m.msg_id
-            ));
-        }
-    }
-    // Seq gaps the server made on purpose are reported once a later message shows them;
-    // a reported gap never covers a message that arrived.
-    // (index in the event stream, chat, first, last) and (index, chat, seq).
-    let lost: Vec<(usize, Chat, u64, u64)> = events
+    let skipped: Vec<(SeqChat, u64)> = sim
+        .server
+        .skipped
         .iter()
-        .enumerate()
-        .filter_map(|(i, e)| match e {
-            Event::MessagesLost { chat, first, last } => Some((i, *chat, *first, *last)),
+        .filter_map(|(from, seq)| match from {
+            From::Group => Some((SeqChat::Group, *seq)),
+            From::Discussion => Some((SeqChat::Discussion, *seq)),
             _ => None,
         })
         .collect();
-    let arrived: Vec<(usize, Chat, u64)> = events
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| match e {
-            Event::Message(m) => m.seq.map(|s| (i, m.chat, s)),
-            _ => None,
-        })
-        .collect();
-    // A gap is reported from what arrived so far: a message of it may still come late
-    // (an answer lost in transit, then repeated), but one that already arrived is no gap.
-    for (at, chat, seq) in &arrived {
-        if lost
-            .iter()
-            .any(|(i, c, f, l)| i > at && c == chat && (f..=l).contains(&seq))
-        {
-            return Err(format!(
-                "MessagesLost covers {chat:?} seq {seq}, which arrived before"
-            ));
-        }
-    }
-    for (from, seq) in &sim.server.skipped {
-        let chat = chat_of(*from);
-        // Detectable only when a seq below it arrived before the first one above it.
-        let first = |above: bool| {
-            arrived
-                .iter()
-                .find(|(_, c, s)| *c == chat && (s > seq) == above)
-                .map(|(i, ..)| *i)
-        };
-        let detectable = matches!((first(false), first(true)), (Some(b), Some(a)) if b < a);
-        let covered = lost
-            .iter()
-            .any(|(_, c, f, l)| *c == chat && (f..=l).contains(&seq));
-        if detectable && !covered {
-            return Err(format!(
-                "seq {seq} of {chat:?} was skipped but no MessagesLost covers it"
-            ));
-        }
-    }
+    check_seq_gaps(&events, &skipped)?;
     // Sends: exactly one outcome each; Sent delivered once, Failed never, Uncertain at most once.
     for (handle, text) in handles {
         let delivered = sim.server.delivered.get(text).copied().unwrap_or(0);
@@ -400,5 +358,5 @@ fn check(
     if sim.max_pending > 32 {
         return Err(format!("{} requests pending in the agent", sim.max_pending));
     }
-    Ok(())
+    Ok(received)
 }

@@ -3,6 +3,8 @@
 //! client's connections itself (no task or channel per connection), arms one timer for
 //! `Timeout`, and feeds every read, EOF, failure and timer back as an `Input`. No HTTP or
 //! WebQQ decision is made here.
+mod events;
+mod latency;
 mod run;
 mod spawner;
 
@@ -12,22 +14,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_rustls::rustls::ClientConfig as TlsConfig;
-use smol::channel::{self, Receiver, Sender};
+use smol::channel::{self, Sender};
 pub use webqq_proto::client::SendOutcome;
 pub use webqq_proto::client::adapter::Stopped;
 use webqq_proto::webqq::content::Message;
 use webqq_proto::webqq::request::Target;
-use webqq_proto::webqq::session::Event;
+use webqq_proto::webqq::session::{Event, MessageHandle};
 use webqq_proto::{Client, ClientConfig, ClientState};
 
 use crate::resolve::Resolver;
+pub use latency::LatencyHistogram;
 pub use spawner::Spawner;
 
 /// Events buffered for the application before the session waits for it to catch up (its
-/// own sockets are then left unread; other sessions are not affected).
+/// own sockets are then left unread; other sessions are not affected). They take memory
+/// only while they wait.
 pub const EVENT_BUFFER: usize = 1024;
-/// Latency samples kept (the most recent).
-pub const MAX_LATENCY_SAMPLES: usize = 10_000;
+/// The handle's requests (sends, inspections) queued for the driver task before their
+/// senders wait. Small: a bounded channel allocates all its slots up front, in every
+/// session; the driver empties it as fast as they come.
+pub const INBOX: usize = 8;
 
 /// Everything to start a [`Session`].
 #[derive(Clone)]
@@ -78,39 +84,38 @@ pub struct NetStats {
     /// Connections that failed to open.
     pub connect_failed: u64,
     /// Time from a write on an otherwise quiet connection to the first byte back (held
-    /// long-polls included), the most recent [`MAX_LATENCY_SAMPLES`] in no particular order.
-    pub latencies: Vec<Duration>,
+    /// long-polls included), every answer since the start.
+    pub latency: LatencyHistogram,
 }
 
 impl NetStats {
-    /// The `q`-quantile (0..=1) of [`latencies`](Self::latencies).
+    /// The `q`-quantile (0..=1) of [`latency`](Self::latency), within 25%.
     pub fn latency_quantile(&self, q: f64) -> Option<Duration> {
-        let mut v = self.latencies.clone();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort();
-        let i = ((v.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize;
-        Some(v[i])
+        self.latency.quantile(q)
     }
+}
+
+/// A message to send and where its outcome goes.
+pub(crate) struct SendJob {
+    target: Target,
+    message: Message,
+    reply: Sender<(MessageHandle, SendOutcome)>,
 }
 
 type Inspect = Box<dyn FnOnce(&mut Client, &NetStats) + Send>;
 
-/// What the handle asks of the driver task.
+/// What the handle asks of the driver task. Kept small (16 bytes): every session's inbox
+/// allocates its slots up front.
 pub(crate) enum Msg {
-    Send {
-        target: Target,
-        message: Message,
-        reply: Sender<SendOutcome>,
-    },
+    /// Boxed: a target and a message are three times the size of every other variant.
+    Send(Box<SendJob>),
     Inspect(Inspect),
 }
 
 /// A running WebQQ session. Dropping it stops the session and closes its connections.
 pub struct Session {
     to_driver: Sender<Msg>,
-    events: Receiver<Event>,
+    events: events::EventReceiver,
     _task: smol::Task<()>,
 }
 
@@ -129,10 +134,10 @@ impl Session {
     /// Starts a session whose tasks run on `spawner`. Sessions sharing an executor are
     /// isolated: each has its own task, channels and sockets.
     pub fn start_on(spawner: &Spawner, config: SessionConfig) -> Session {
-        let (to_driver, from_handle) = channel::bounded(EVENT_BUFFER);
-        let (events_tx, events) = channel::bounded(EVENT_BUFFER);
+        let (to_driver, from_handle) = channel::bounded(INBOX);
+        let (events_tx, events) = events::event_queue(EVENT_BUFFER);
         let driver = run::Driver::new(config, events_tx);
-        let task = spawner.spawn(driver.run(from_handle));
+        let task = spawner.spawn(Box::new(driver).run(from_handle));
         Session {
             to_driver,
             events,
@@ -140,27 +145,42 @@ impl Session {
         }
     }
 
-    /// The events, in order, as an async stream (`Receiver` implements `Stream`). Clones
-    /// share one queue: each event goes to one of them.
-    pub fn events(&self) -> Receiver<Event> {
-        self.events.clone()
+    /// The next event; `None` once the session has stopped and all events were taken.
+    /// Cancelling the wait loses nothing.
+    pub async fn next_event(&self) -> Option<Event> {
+        self.events.recv().await
     }
 
-    /// The next event; `None` once the session has stopped and all events were taken.
-    pub async fn next_event(&self) -> Option<Event> {
-        self.events.recv().await.ok()
+    /// The next event if one is waiting.
+    pub fn try_next_event(&self) -> Option<Event> {
+        self.events.try_recv()
+    }
+
+    /// Events waiting to be taken (at most [`EVENT_BUFFER`]).
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
     }
 
     /// Queues a message and resolves to its outcome. The outcome events also appear on the
     /// event stream.
     pub async fn send(&self, target: Target, message: Message) -> Result<SendOutcome, Stopped> {
+        Ok(self.send_tracked(target, message).await?.1)
+    }
+
+    /// As [`Session::send`], with the handle the session gave the send (the one its
+    /// `Confirmed` event names).
+    pub async fn send_tracked(
+        &self,
+        target: Target,
+        message: Message,
+    ) -> Result<(MessageHandle, SendOutcome), Stopped> {
         let (reply, outcome) = channel::bounded(1);
         self.to_driver
-            .send(Msg::Send {
+            .send(Msg::Send(Box::new(SendJob {
                 target,
                 message,
                 reply,
-            })
+            })))
             .await
             .map_err(|_| Stopped)?;
         outcome.recv().await.map_err(|_| Stopped)
@@ -187,5 +207,15 @@ impl Session {
     pub async fn export_state(&self) -> Result<Option<ClientState>, Stopped> {
         self.with_client(|c, _| c.export_state().and_then(Result::ok))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn inbox_messages_stay_small() {
+        // Every session allocates INBOX slots of this size up front.
+        let size = std::mem::size_of::<super::Msg>();
+        assert!(size <= 16, "Msg is {size} bytes");
     }
 }

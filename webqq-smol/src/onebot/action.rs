@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use webqq_proto::webqq::request::Target;
+use webqq_proto::webqq::request::{FriendRequestAnswer, Target};
 use webqq_proto::webqq::session::{Phase, Role};
 
 use super::Core;
@@ -23,6 +23,9 @@ pub const BAD_PARAMS: i64 = 100;
 pub const FAILED: i64 = 103;
 /// The action does not exist or WebQQ cannot do it.
 pub const UNSUPPORTED: i64 = 1404;
+/// How long `set_friend_add_request` waits for the server's answer (above the session's
+/// request timeout, so the session's own answer or failure comes first).
+pub const FRIEND_ANSWER_WAIT: Duration = Duration::from_secs(45);
 /// Pause between actions queued with `_rate_limited`.
 pub const RATE_LIMIT_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -145,6 +148,7 @@ pub const ACTIONS: &[&str] = &[
     "set_restart",
     "can_send_image",
     "can_send_record",
+    "set_friend_add_request",
     ".handle_quick_operation",
     "webqq_submit_captcha",
 ];
@@ -251,6 +255,7 @@ async fn run(core: &Arc<Core>, action: &str, p: &Value) -> Reply {
             None => Reply::fail(BAD_PARAMS, "code missing"),
         },
         "can_send_image" | "can_send_record" => Reply::ok(json!({"yes": false})),
+        "set_friend_add_request" => friend_request(core, p).await,
         ".handle_quick_operation" => {
             super::quick::apply(core, &p["context"], &p["operation"]).await;
             Reply::ok(Value::Null)
@@ -391,5 +396,63 @@ async fn send(core: &Core, kind: &str, p: &Value) -> Reply {
             }
         }
         Err(stopped) => Reply::fail(FAILED, stopped.to_string()),
+    }
+}
+
+/// `set_friend_add_request`: `flag` is the requester's QQ number (from the request event);
+/// `approve` (default true) accepts with `allow_and_add2` and `remark` as the remark name,
+/// `false` refuses with `deny_added_request2` (protocol §5.12). SmartQQ has neither CGI.
+async fn friend_request(core: &Core, p: &Value) -> Reply {
+    let Some(account) = number(p, "flag") else {
+        return Reply::fail(BAD_PARAMS, "flag missing");
+    };
+    let approve = p.get("approve").is_none_or(|_| flag(p, "approve"));
+    let answer = if approve {
+        FriendRequestAnswer::Accept {
+            markname: p["remark"].as_str().unwrap_or_default().to_string(),
+            category: 0,
+        }
+    } else {
+        FriendRequestAnswer::Deny {
+            reason: String::new(),
+        }
+    };
+    let (tx, rx) = smol::channel::bounded(1);
+    core.friend_answer_waiter(account, Some(tx));
+    let issued = core
+        .session()
+        .with_client(move |c, _| {
+            let allowed = c.session().profile().friend_requests;
+            (
+                allowed,
+                allowed && c.answer_friend_request(account, &answer),
+            )
+        })
+        .await;
+    let failed = |retcode, why: String| {
+        core.friend_answer_waiter(account, None);
+        Reply::fail(retcode, why)
+    };
+    match issued {
+        Err(stopped) => failed(FAILED, stopped.to_string()),
+        Ok((false, _)) => failed(
+            UNSUPPORTED,
+            "SmartQQ cannot answer friend requests (allow_and_add2 is a WebQQ CGI)".into(),
+        ),
+        Ok((true, false)) => failed(FAILED, "the session is not online".into()),
+        Ok((true, true)) => {
+            let timeout = async {
+                smol::Timer::after(FRIEND_ANSWER_WAIT).await;
+                Err("no answer from the server".to_string())
+            };
+            let answer = smol::future::or(
+                async { rx.recv().await.unwrap_or_else(|e| Err(e.to_string())) },
+                timeout,
+            );
+            match answer.await {
+                Ok(()) => Reply::ok(Value::Null),
+                Err(e) => failed(FAILED, e),
+            }
+        }
     }
 }

@@ -4,6 +4,8 @@
 //! (sub_type `qr_ready` with the PNG in base64, `captcha_required` with the JPEG, `online`,
 //! `offline`, `kicked`); an id whose
 //! mapping may have moved is the notice `webqq_id_uncertain`.
+use std::collections::VecDeque;
+
 use serde_json::{Value, json};
 use webqq_proto::webqq::content::Message;
 use webqq_proto::webqq::poll::PollEvent;
@@ -80,8 +82,16 @@ pub fn render(core: &Core, message: &Message) -> (Value, String) {
     (message, raw)
 }
 
+/// Joins waiting for the group's members to load (the new member has no id before).
+pub const MAX_PENDING_JOINS: usize = 1024;
+
+/// `sys_g_msg` `group_join`s seen, as (gid, member uin, admin uin), until the group's
+/// member list (which the session fetches again on a join) names the new member.
+#[derive(Debug, Default)]
+pub struct PendingJoins(VecDeque<(u64, u64, u64)>);
+
 /// The OneBot events for one session event (often none).
-pub fn convert(core: &Core, e: &Event) -> Vec<Value> {
+pub fn convert(core: &Core, e: &Event, joins: &mut PendingJoins) -> Vec<Value> {
     let login = |sub: &str, extra: Value| {
         let mut v = notice(core, "webqq_login", json!({"sub_type": sub}));
         merge(&mut v, extra);
@@ -121,11 +131,44 @@ pub fn convert(core: &Core, e: &Event) -> Vec<Value> {
             }
             out
         }
+        Event::GroupMembers { gid } => {
+            let (ready, waiting) = joins.0.drain(..).partition(|j| j.0 == *gid);
+            joins.0 = waiting;
+            ready
+                .into_iter()
+                .filter_map(|(gid, uin, admin)| {
+                    let (group_id, user_id, operator_id) =
+                        core.ids(|i| (i.group_id(gid), i.user_id(uin), i.user_id(admin)));
+                    Some(notice(
+                        core,
+                        "group_increase",
+                        json!({
+                            "sub_type": "approve", "group_id": group_id?, "user_id": user_id?,
+                            "operator_id": operator_id.unwrap_or(0),
+                        }),
+                    ))
+                })
+                .collect()
+        }
         Event::Notice(item) => match &item.event {
+            // Protocol §6.5 sys_g_msg `group_join`: `from_uin` = gid, `new_member`, `admin_uin`.
+            PollEvent::GroupSystem { kind, raw, .. } if kind == "group_join" => {
+                let member = raw["new_member"].as_u64().unwrap_or(0);
+                if member != 0 && member != core.ids(|i| i.uin(core.self_id())).unwrap_or(0) {
+                    if joins.0.len() >= MAX_PENDING_JOINS {
+                        joins.0.pop_front();
+                    }
+                    joins.0.push_back((
+                        raw["from_uin"].as_u64().unwrap_or(0),
+                        member,
+                        raw["admin_uin"].as_u64().unwrap_or(0),
+                    ));
+                }
+                Vec::new()
+            }
             PollEvent::System { kind, account, raw } if kind == "verify_required" => {
-                let nick = raw["nick"].as_str().unwrap_or("");
                 let uin = raw["from_uin"].as_u64().unwrap_or(0);
-                let (id, _) = core.ids(|i| i.user(uin, nick, Some(*account)));
+                let id = core.ids(|i| i.user(uin, Some(*account)));
                 let mut v = base(core, "request");
                 merge(
                     &mut v,
@@ -165,8 +208,11 @@ fn message(core: &Core, m: &IncomingMessage) -> Value {
     }
     let (message, raw) = render(core, &m.message);
     let nick = core.contacts(|c| sender_name(c, m));
-    let (user_id, _) = core.ids(|i| i.user(m.sender, &nick.0, None));
-    let user_id = if m.is_self { core.self_id() } else { user_id };
+    let user_id = if m.is_self {
+        core.self_id()
+    } else {
+        core.ids(|i| i.user(m.sender, None))
+    };
     let mut sender = json!({"user_id": user_id, "nickname": nick.0, "sex": "unknown", "age": 0});
     let fields = match m.chat {
         Chat::Friend(_) => json!({"message_type": "private", "sub_type": "friend"}),
@@ -230,9 +276,8 @@ fn sender_name(
     if let Some(f) = c.friends.get(&m.sender) {
         return (f.nick.clone(), None, None);
     }
-    // Unknown this login: a surrogate keyed on the uin (reported uncertain by the store when
-    // it collides; it will not survive a relogin).
-    (format!("uin{}", m.sender), None, None)
+    // Unknown this login: no name, and an id that will not survive a relogin.
+    (String::new(), None, None)
 }
 
 fn base64(bytes: &[u8]) -> String {

@@ -7,6 +7,7 @@
 //! transport carried them.
 pub mod action;
 pub mod auth;
+mod dial;
 pub mod event;
 pub mod http_api;
 pub mod ids;
@@ -16,6 +17,7 @@ pub mod quick;
 pub mod webhook;
 pub mod ws;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
@@ -50,10 +52,12 @@ pub struct GatewayConfig {
     pub http: Option<SocketAddr>,
     /// Forward WebSocket listener (`/`, `/api`, `/event`).
     pub ws: Option<SocketAddr>,
-    /// Events are POSTed here (`http://` only).
+    /// Events are POSTed here (`http://` or `https://`).
     pub post_url: Option<String>,
-    /// Reverse WebSocket (universal) URL (`ws://` only).
+    /// Reverse WebSocket (universal) URL (`ws://` or `wss://`).
     pub ws_reverse: Option<String>,
+    /// TLS for `https://` and `wss://` bot URLs; `None`: the webpki roots only.
+    pub tls: Option<Arc<futures_rustls::rustls::ClientConfig>>,
     /// Reconnection delay of the reverse WebSocket.
     pub reconnect: Duration,
     /// Required from clients (`Authorization: Bearer` or `access_token`), and sent by us.
@@ -109,6 +113,8 @@ pub struct Core {
     next_message_id: AtomicI32,
     subscribers: Mutex<Vec<Sender<Arc<Value>>>>,
     rate_limit: smol::lock::Mutex<()>,
+    /// `set_friend_add_request` calls waiting for the server's answer, by requester.
+    friend_answers: Mutex<HashMap<u64, Sender<Result<(), String>>>>,
 }
 
 impl std::fmt::Debug for Core {
@@ -165,6 +171,22 @@ impl Core {
         rx
     }
 
+    /// Registers (`Some`) or takes (`None`) the waiter for the answer to `account`'s request.
+    fn friend_answer_waiter(
+        &self,
+        account: u64,
+        register: Option<Sender<Result<(), String>>>,
+    ) -> Option<Sender<Result<(), String>>> {
+        let mut waiters = self
+            .friend_answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match register {
+            Some(w) => waiters.insert(account, w),
+            None => waiters.remove(&account),
+        }
+    }
+
     fn publish(&self, event: Value) {
         let event = Arc::new(event);
         let mut subs = self.subscribers.lock().unwrap_or_else(|e| e.into_inner());
@@ -210,6 +232,7 @@ impl Gateway {
             next_message_id: AtomicI32::new(1),
             subscribers: Mutex::new(Vec::new()),
             rate_limit: smol::lock::Mutex::new(()),
+            friend_answers: Mutex::new(HashMap::new()),
         });
         let mut tasks = Vec::new();
         let mut http = None;
@@ -262,6 +285,7 @@ impl Gateway {
 /// Takes the session's events: keeps contacts and ids current, publishes OneBot events.
 async fn pump(core: Arc<Core>) {
     core.publish(event::lifecycle(&core, "enable"));
+    let mut joins = event::PendingJoins::default();
     while let Some(e) = core.session.next_event().await {
         match &e {
             Event::Online { uin } => {
@@ -269,6 +293,13 @@ async fn pump(core: Arc<Core>) {
                 core.online.store(true, Ordering::Relaxed);
             }
             Event::Offline { .. } => core.online.store(false, Ordering::Relaxed),
+            Event::FriendRequestAnswered {
+                account, result, ..
+            } => {
+                if let Some(waiter) = core.friend_answer_waiter(*account, None) {
+                    let _ = waiter.try_send(result.clone());
+                }
+            }
             Event::ContactsLoaded
             | Event::ContactsChanged(_)
             | Event::GroupMembers { .. }
@@ -278,23 +309,25 @@ async fn pump(core: Arc<Core>) {
             }
             _ => {}
         }
-        for out in event::convert(&core, &e) {
+        for out in event::convert(&core, &e, &mut joins) {
             core.publish(out);
         }
     }
     core.online.store(false, Ordering::Relaxed);
 }
 
-/// Copies the contact book, rebinds the ids and saves them; after a login, asks for every
-/// group's and discussion's members so their users get ids too.
-async fn refresh_contacts(core: &Core, load_members: bool) {
+/// Copies the contact book, binds the ids and saves them; after a login, asks for every
+/// group's and discussion's members so their users get ids too, and for the QQ numbers of the
+/// friends whose record has none, where the era still answers `get_friend_uin2` (protocol
+/// §5.6; once per friend, as frequent calls brought a captcha).
+async fn refresh_contacts(core: &Core, new_login: bool) {
     let Ok(contacts) = core
         .session
         .with_client(move |c, _| {
-            if load_members {
-                let groups: Vec<u64> = c.session().contacts().groups.keys().copied().collect();
-                let discussions: Vec<u64> =
-                    c.session().contacts().discussions.keys().copied().collect();
+            if new_login {
+                let book = c.session().contacts();
+                let groups: Vec<u64> = book.groups.keys().copied().collect();
+                let discussions: Vec<u64> = book.discussions.keys().copied().collect();
                 for g in groups {
                     c.load_group_members(g);
                 }
@@ -308,13 +341,31 @@ async fn refresh_contacts(core: &Core, load_members: bool) {
     else {
         return;
     };
-    let uncertain = core.ids(|ids| {
-        let u = ids.rebind(&contacts);
+    let (uncertain, unnumbered) = core.ids(|ids| {
+        let u = ids.rebind(&contacts, new_login);
         if let Err(e) = ids.save() {
             tracing::warn!("saving OneBot ids: {e}");
         }
-        u
+        let unnumbered: Vec<u64> = contacts
+            .friends
+            .keys()
+            .copied()
+            .filter(|uin| new_login && ids.lacks_number(*uin))
+            .collect();
+        (u, unnumbered)
     });
+    if !unnumbered.is_empty() {
+        let _ = core
+            .session
+            .with_client(move |c, _| {
+                for uin in unnumbered {
+                    if !c.resolve_qq(uin) {
+                        break; // not in this era
+                    }
+                }
+            })
+            .await;
+    }
     *core.contacts.lock().unwrap_or_else(|e| e.into_inner()) = contacts;
     for u in uncertain {
         core.publish(event::id_uncertain(core, &u));

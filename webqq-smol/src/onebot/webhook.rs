@@ -1,13 +1,11 @@
 //! HTTP POST of events (communication/http-post): each event is POSTed as JSON to the bot's
-//! URL with `X-Self-ID` and, given a secret, `X-Signature`; a JSON reply to a message event
+//! URL (`http://`, or `https://` over rustls) with `X-Self-ID` and, given a secret, `X-Signature`; a JSON reply to a message event
 //! is a quick operation. The request is written by the project's HTTP/1.1 codec
 //! ([`encode_request`]) and the answer read by its [`ResponseDecoder`], one connection per
 //! event (bots answer slowly; a stuck one delays only the events behind it).
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_io::Async;
 use bytes::{Bytes, BytesMut};
 use http::Method;
 use serde_json::Value;
@@ -16,7 +14,9 @@ use smol::future::FutureExt;
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use webqq_proto::http1::codec::{DecodeEvent, DecoderConfig, ResponseDecoder, encode_request};
 
+use super::dial::{HTTP, dial};
 use super::{Core, auth, quick};
+use crate::net::Connection;
 
 /// How long one POST (connect, write, answer) may take.
 pub const POST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,8 +26,10 @@ pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 /// Why a POST failed.
 #[derive(Debug)]
 pub enum PostError {
-    /// The URL is not `http://host[:port]/path`.
+    /// The URL is not `http(s)://host[:port]/path`.
     Url(String),
+    /// Connecting (TCP or TLS) failed.
+    Connect(String),
     /// Connecting, writing or reading failed.
     Io(std::io::Error),
     /// The answer was not HTTP/1.1 the codec accepts.
@@ -39,7 +41,8 @@ pub enum PostError {
 impl std::fmt::Display for PostError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PostError::Url(u) => write!(f, "post URL {u:?} is not http://host[:port]/path"),
+            PostError::Url(u) => write!(f, "post URL {u:?} is not http(s)://host[:port]/path"),
+            PostError::Connect(e) => write!(f, "connecting to the bot: {e}"),
             PostError::Io(e) => write!(f, "posting the event: {e}"),
             PostError::Decode(e) => write!(f, "the bot's answer: {e}"),
             PostError::Timeout => write!(f, "the bot did not answer in {POST_TIMEOUT:?}"),
@@ -68,15 +71,10 @@ pub async fn run(core: Arc<Core>, url: String, events: Receiver<Arc<Value>>) {
 pub async fn post(core: &Core, url: &str, event: &Value) -> Result<(u16, Vec<u8>), PostError> {
     let body = Bytes::from(event.to_string());
     let uri: http::Uri = url.parse().map_err(|_| PostError::Url(url.into()))?;
-    if uri.scheme_str() != Some("http") {
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
         return Err(PostError::Url(url.into()));
     }
-    let host = uri
-        .host()
-        .ok_or_else(|| PostError::Url(url.into()))?
-        .to_string();
-    let port = uri.port_u16().unwrap_or(80);
-    let mut req = http::Request::post(uri)
+    let mut req = http::Request::post(uri.clone())
         .header("content-type", "application/json")
         .header("x-self-id", core.self_id().to_string())
         .header("connection", "close");
@@ -87,13 +85,9 @@ pub async fn post(core: &Core, url: &str, event: &Value) -> Result<(u16, Vec<u8>
     let mut wire = BytesMut::new();
     encode_request(&req, &mut wire).map_err(|e| PostError::Url(e.to_string()))?;
     let exchange = async {
-        let addr = smol::net::resolve((host.as_str(), port))
+        let mut tcp = dial(&uri, HTTP, core.config().tls.as_ref())
             .await
-            .map_err(PostError::Io)?;
-        let addr = addr.first().ok_or_else(|| PostError::Url(url.into()))?;
-        let mut tcp = Async::<TcpStream>::connect(*addr)
-            .await
-            .map_err(PostError::Io)?;
+            .map_err(PostError::Connect)?;
         tcp.write_all(&wire).await.map_err(PostError::Io)?;
         read_answer(&mut tcp).await
     };
@@ -105,7 +99,7 @@ pub async fn post(core: &Core, url: &str, event: &Value) -> Result<(u16, Vec<u8>
         .await
 }
 
-async fn read_answer(tcp: &mut Async<TcpStream>) -> Result<(u16, Vec<u8>), PostError> {
+async fn read_answer(tcp: &mut Connection) -> Result<(u16, Vec<u8>), PostError> {
     let mut decoder = ResponseDecoder::new(DecoderConfig::default(), Method::POST);
     let mut buf = BytesMut::new();
     let mut chunk = vec![0u8; 16 * 1024];

@@ -1,5 +1,6 @@
 //! Forward WebSocket (communication/ws: `/` universal, `/api`, `/event`) and reverse
-//! WebSocket (communication/ws-reverse, universal role, reconnecting) over async-tungstenite.
+//! WebSocket (communication/ws-reverse, universal role, reconnecting; `ws://` or `wss://`)
+//! over async-tungstenite.
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,8 +17,10 @@ use smol::channel;
 use smol::future::FutureExt;
 
 use super::action::{self, Reply};
+use super::dial::{WS, dial};
 use super::{Core, auth, event};
 use crate::driver::Spawner;
+use crate::net::Connection;
 
 /// Outgoing frames queued per connection before events for it are dropped.
 pub const OUTGOING: usize = 1024;
@@ -192,17 +195,10 @@ pub async fn reverse(core: Arc<Core>, url: String) {
 async fn connect(
     core: &Core,
     url: &str,
-) -> Result<
-    async_tungstenite::WebSocketStream<Async<TcpStream>>,
-    Box<dyn std::error::Error + Send + Sync>,
-> {
+) -> Result<async_tungstenite::WebSocketStream<Connection>, Box<dyn std::error::Error + Send + Sync>>
+{
     let mut req = url.into_client_request()?;
-    let uri = req.uri().clone();
-    if uri.scheme_str() != Some("ws") {
-        return Err(format!("{url}: only ws:// is supported").into());
-    }
-    let host = uri.host().ok_or("no host")?.to_string();
-    let port = uri.port_u16().unwrap_or(80);
+    let uri: http::Uri = req.uri().to_string().parse()?;
     let headers = req.headers_mut();
     headers.insert(
         "x-self-id",
@@ -215,9 +211,7 @@ async fn connect(
             HeaderValue::from_str(&format!("Bearer {t}"))?,
         );
     }
-    let addrs = smol::net::resolve((host.as_str(), port)).await?;
-    let addr = addrs.first().ok_or("no address")?;
-    let tcp = Async::<TcpStream>::connect(*addr).await?;
-    let (ws, _) = async_tungstenite::client_async_with_config(req, tcp, Some(limits())).await?;
+    let stream = dial(&uri, WS, core.config().tls.as_ref()).await?;
+    let (ws, _) = async_tungstenite::client_async_with_config(req, stream, Some(limits())).await?;
     Ok(ws)
 }

@@ -11,6 +11,8 @@ use webqq_proto::webqq::profile::ProfileId;
 use webqq_proto::webqq::session::{self, Event};
 use webqq_smol::{EmulatorHost, Resolver, Session, SessionConfig};
 
+pub mod onebot;
+
 /// The demo world's bot account and its contacts.
 #[allow(unused_imports)] // each test binary uses a subset
 pub use webqq_proto::emulator::world::demo::{ALICE, BOB, BOT, CAROL, DISCUSSION, GROUP};

@@ -71,6 +71,13 @@ impl Server {
         target: Target,
         text: &str,
     ) -> Result<(), ControlError> {
+        self.check_say(from, target)?;
+        self.say_checked(from, target, text);
+        Ok(())
+    }
+
+    /// Whether `from` may speak to `target`: the account exists and belongs to it.
+    pub(crate) fn check_say(&self, from: u64, target: Target) -> Result<(), ControlError> {
         if self.world.account(from).is_none() {
             return Err(ControlError::UnknownAccount(from));
         }
@@ -90,6 +97,11 @@ impl Server {
         if !member {
             return Err(ControlError::NotAMember { qq: from, target });
         }
+        Ok(())
+    }
+
+    /// Says `text` once [`check_say`](Self::check_say) passed.
+    pub(crate) fn say_checked(&mut self, from: u64, target: Target, text: &str) {
         let font =
             json!(["font", {"size": 10, "color": "000000", "style": [0, 0, 0], "name": "Tahoma"}]);
         // Protocol §6.6 captures end text with a space.
@@ -101,7 +113,6 @@ impl Server {
             None,
             None,
         );
-        Ok(())
     }
 
     /// Queues the message for every recipient session and records it.
@@ -175,6 +186,7 @@ impl Server {
             content,
             msg_id,
             time,
+            seq,
         });
     }
 

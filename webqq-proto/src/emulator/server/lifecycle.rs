@@ -291,12 +291,12 @@ impl Server {
             self.live.remove(&qq);
         }
         if let Some(ticket) = self.take_hold(sid) {
-            let resp = if reason == EndReason::Kicked {
+            let reply = if reason == EndReason::Kicked {
                 self.batch_reply(sid)
             } else {
-                self.ended_reply(Endpoint::Poll2, reason)
+                respond(self.ended_reply(Endpoint::Poll2, reason))
             };
-            self.answers.push((ticket, respond(resp)));
+            self.answers.push((ticket, reply));
         }
         self.events.push(Event::SessionEnded {
             qq,

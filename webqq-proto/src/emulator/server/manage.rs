@@ -182,7 +182,7 @@ impl Server {
     }
 
     /// `sys_g_msg` `group_leave` (op_type 2: left) to `member`'s live session (capture #51).
-    fn tell_group_leave(&mut self, member: u64, group: u64, leaver: u64) {
+    pub(super) fn tell_group_leave(&mut self, member: u64, group: u64, leaver: u64) {
         let Some(&sid) = self.live.get(&member) else {
             return;
         };

@@ -15,6 +15,7 @@ mod ptlogin;
 mod qr;
 mod send;
 mod session;
+mod world_ops;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -33,7 +34,7 @@ use super::route::{Endpoint, route};
 use super::strictness::Strictness;
 use super::timers::{Timers, ms};
 use super::world::World;
-use super::{ConnId, Event};
+use super::{ConnId, Event, PolledMessage};
 
 pub(crate) use params::Params;
 pub(crate) use session::{EndReason, Session};
@@ -52,13 +53,16 @@ pub(crate) struct Ticket {
     pub slot: u64,
 }
 
-/// Transport-level modifiers of a response (faults of protocol §11.4 "Transport").
-#[derive(Debug, Clone, Copy, Default)]
+/// Transport-level modifiers of a response (faults of protocol §11.4 "Transport"), and what
+/// a poll answer carried (reported as [`Event::PollAnswered`] when it is written).
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Transport {
     /// Write this much later.
     pub delay: Option<Duration>,
     /// Write half, then close.
     pub reset: bool,
+    /// The account and the messages of a poll answer.
+    pub carried: Option<(u64, Vec<PolledMessage>)>,
 }
 
 /// What the server does with a request.
@@ -248,7 +252,10 @@ impl Server {
             return Reply::Respond(refusal, transport);
         }
         match self.dispatch(endpoint, ticket, req, &params, forced) {
-            Reply::Respond(resp, _) => Reply::Respond(resp, transport),
+            Reply::Respond(resp, own) => {
+                transport.carried = own.carried;
+                Reply::Respond(resp, transport)
+            }
             other => other,
         }
     }

@@ -1,7 +1,9 @@
 //! poll2 (protocol §6): events, forced retcodes, holding until the deadline, idle replies.
+use super::deliver::plain_text;
 use super::params::Params;
 use super::session::MAX_BATCH;
 use super::{EndReason, Reply, Server, ServerTimer, Ticket, Transport, ok, respond};
+use crate::emulator::PolledMessage;
 use crate::emulator::faults::FaultAction;
 use crate::emulator::http::{Request, Response};
 use crate::emulator::pages;
@@ -24,7 +26,7 @@ impl Server {
             let s = &self.sessions[&sid];
             if matches!(s.ended, Some((EndReason::Kicked, _))) && !s.queue.is_empty() {
                 // A kicked session still hears its kick_message once.
-                return respond(self.batch_reply(sid));
+                return self.batch_reply(sid);
             }
         }
         let sid = match self.live_session(Endpoint::Poll2, req, params) {
@@ -43,7 +45,7 @@ impl Server {
             Some(FaultAction::Kick { reason }) => {
                 // The kick_message is this poll's answer; the session is over after it.
                 let _ = self.kick(qq, &reason);
-                return respond(self.batch_reply(sid));
+                return self.batch_reply(sid);
             }
             Some(FaultAction::Expire) => {
                 self.end_session(sid, EndReason::Expired);
@@ -55,7 +57,7 @@ impl Server {
             return respond(self.retcode_reply(sid, code));
         }
         if !self.sessions[&sid].queue.is_empty() {
-            return respond(self.batch_reply(sid));
+            return self.batch_reply(sid);
         }
         // Only one poll per session is outstanding (protocol §6.1): an older one is let go idle.
         if let Some(old) = self.take_hold(sid) {
@@ -97,8 +99,9 @@ impl Server {
         Response::json(&json!({"retcode":116,"p":p}))
     }
 
-    /// Up to [`MAX_BATCH`] queued events (reversed when the reorder fault fires).
-    pub(super) fn batch_reply(&mut self, sid: u64) -> Response {
+    /// Up to [`MAX_BATCH`] queued events (reversed when the reorder fault fires), with the
+    /// chat messages among them noted for [`Event::PollAnswered`](crate::emulator::Event).
+    pub(super) fn batch_reply(&mut self, sid: u64) -> Reply {
         let reorder = self.faults.delivery.reorder;
         let flip = self.rng.chance(reorder);
         let s = self.sessions.get_mut(&sid).expect("caller checked");
@@ -107,7 +110,12 @@ impl Server {
         if flip {
             batch.reverse();
         }
-        ok(Value::Array(batch))
+        let messages = batch.iter().filter_map(polled_message).collect();
+        let transport = Transport {
+            carried: Some((s.qq, messages)),
+            ..Transport::default()
+        };
+        Reply::Respond(ok(Value::Array(batch)), transport)
     }
 
     /// The idle answer of the profile (protocol §6.2, §11.1).
@@ -154,8 +162,35 @@ impl Server {
             return;
         }
         if let Some(ticket) = self.take_hold(sid) {
-            let resp = self.batch_reply(sid);
-            self.answers.push((ticket, respond(resp)));
+            let reply = self.batch_reply(sid);
+            self.answers.push((ticket, reply));
         }
     }
+}
+
+/// The chat message of a queued poll event (`message`, `group_message`, `discu_message`,
+/// `sess_message`; protocol §6.4), if it is one: its `msg_id` and its text without the font.
+fn polled_message(event: &Value) -> Option<PolledMessage> {
+    let kind = event["poll_type"].as_str()?;
+    if !matches!(
+        kind,
+        "message" | "group_message" | "discu_message" | "sess_message"
+    ) {
+        return None;
+    }
+    let value = &event["value"];
+    let segments: Vec<Value> = value["content"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter(|i| i.get(0).and_then(Value::as_str) != Some("font"))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(PolledMessage {
+        msg_id: value["msg_id"].as_u64().unwrap_or(0),
+        text: plain_text(&segments),
+    })
 }

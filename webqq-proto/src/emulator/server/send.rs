@@ -277,6 +277,7 @@ impl Server {
             content,
             msg_id: Some(msg_id),
             time,
+            seq: None,
         });
     }
 }

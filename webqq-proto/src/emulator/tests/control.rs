@@ -192,3 +192,166 @@ fn captcha_answers_over_http() {
 }
 
 use crate::emulator::World;
+
+#[test]
+fn friend_requests_joins_leaves_and_renames_over_http_json() {
+    let mut h = Harness::new(Profile::S2018);
+    h.get("https://ssl.ptlogin2.qq.com/ptqrshow?appid=501004106");
+    let qrsig = h.jar["qrsig"].clone();
+    control(&mut h, "POST", "qr/scan", Some(json!({})));
+    control(&mut h, "POST", "qr/confirm", Some(json!({"qq": 10001})));
+    let poll = format!(
+        "https://ssl.ptlogin2.qq.com/ptqrlogin?ptqrtoken={}",
+        hash33(&qrsig)
+    );
+    let cb = js_args(&h.get(&poll).text());
+    let l = h.finish_login(10001, &cb);
+    let ok = json!({"ok": true});
+    let r = control(
+        &mut h,
+        "POST",
+        "friend_request",
+        Some(json!({"from": 10004, "to": 10001, "msg": "again?"})),
+    );
+    assert_eq!(r.json(), ok);
+    let r = control(
+        &mut h,
+        "POST",
+        "group/leave",
+        Some(json!({"qq": 10003, "group": 200001})),
+    );
+    assert_eq!(r.json(), ok);
+    let r = control(
+        &mut h,
+        "POST",
+        "group/join",
+        Some(json!({"qq": 10004, "group": 200001})),
+    );
+    assert_eq!(r.json(), ok);
+    let got = h.poll(&l).1.unwrap().json();
+    let items: Vec<(&str, &str)> = got["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["poll_type"].as_str().unwrap(),
+                e["value"]["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        vec![
+            ("system_message", "verify_required"),
+            ("sys_g_msg", "group_leave"),
+            ("sys_g_msg", "group_join"),
+        ]
+    );
+    assert_eq!(got["result"][0]["value"]["account"], 10004);
+    assert_eq!(got["result"][0]["value"]["msg"], "again?");
+    // Refusals: a second join, a leave of a non-member, an unknown account.
+    let again = control(
+        &mut h,
+        "POST",
+        "group/join",
+        Some(json!({"qq": 10004, "group": 200001})),
+    );
+    assert_eq!(again.status, 400);
+    let gone = control(
+        &mut h,
+        "POST",
+        "group/leave",
+        Some(json!({"qq": 10003, "group": 200001})),
+    );
+    assert_eq!(gone.status, 400);
+    let r = control(
+        &mut h,
+        "POST",
+        "rename",
+        Some(json!({"qq": 99, "nick": "x"})),
+    );
+    assert_eq!(r.status, 404);
+    let r = control(
+        &mut h,
+        "POST",
+        "rename",
+        Some(json!({"qq": 10003, "nick": "Robert"})),
+    );
+    assert_eq!(r.json(), ok);
+    assert!(h.emu.rename(10003, "Bobby").is_ok());
+}
+
+#[test]
+fn say_batch_says_all_in_order_or_none() {
+    let mut h = Harness::new(Profile::S2018);
+    let l = h.login(10001);
+    let say = |from, to, text: &str| crate::emulator::Say {
+        from,
+        to,
+        text: text.into(),
+    };
+    // In Rust: Carol is not in the group, so nothing of the batch is said.
+    let e = h
+        .emu
+        .say_batch(&[
+            say(10002, Target::Buddy(10001), "one"),
+            say(10004, Target::Group(200001), "two"),
+        ])
+        .unwrap_err();
+    assert_eq!(e.index, 1);
+    assert!(matches!(e.error, ControlError::NotAMember { .. }));
+    assert!(e.to_string().starts_with("message 1 of the batch: "), "{e}");
+    assert!(
+        h.emu.sent(10002).is_empty(),
+        "the first was not said either"
+    );
+    h.emu
+        .say_batch(&[
+            say(10002, Target::Buddy(10001), "one"),
+            say(10003, Target::Buddy(10001), "two"),
+        ])
+        .unwrap();
+    // Over HTTP: the answer counts them; the held poll gets them in order.
+    let r = control(
+        &mut h,
+        "POST",
+        "say_batch",
+        Some(json!({"messages": [
+            {"from": 10002, "to": {"buddy": 10001}, "text": "three"},
+            {"from": 10003, "to": {"group": 200001}, "text": "four"}]})),
+    );
+    assert_eq!(r.json(), json!({"ok": true, "said": 2}));
+    let got = h.poll(&l).1.unwrap().json();
+    let texts: Vec<&str> = got["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["value"]["content"][1].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, vec!["one ", "two ", "three ", "four "]);
+    // An unknown sender anywhere: 404 naming its position; a malformed body: 400.
+    let r = control(
+        &mut h,
+        "POST",
+        "say_batch",
+        Some(json!({"messages": [
+            {"from": 10002, "to": {"buddy": 10001}, "text": "x"},
+            {"from": 1, "to": {"buddy": 10001}, "text": "y"}]})),
+    );
+    assert_eq!(r.status, 404);
+    let error = r.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        error.contains("message 1 of the batch") && error.contains("account 1"),
+        "{error}"
+    );
+    assert_eq!(
+        control(&mut h, "POST", "say_batch", Some(json!({"messages": 3}))).status,
+        400
+    );
+    assert_eq!(
+        h.emu.sent(10002).len(),
+        2,
+        "the refused batches said nothing"
+    );
+}

@@ -532,3 +532,77 @@ fn seeded_kick_and_expiry_on_poll() {
     }));
     assert_eq!(h.poll(&l).1.unwrap().json()["retcode"], 103);
 }
+
+/// `Event::PollAnswered` comes right before the write of the poll answer it describes, with
+/// the answer's chat messages (not its other events), and says when a fault cut it short;
+/// `SentMessage::seq` shows the number a `seq_gap` skipped.
+#[test]
+fn poll_answers_report_their_messages_before_their_bytes() {
+    let mut h = Harness::new(Profile::S2018);
+    let l = h.login(10001);
+    h.emu.set_faults(Faults {
+        rules: vec![],
+        delivery: DeliveryFaults {
+            unknown_poll_type: 1.0,
+            ..DeliveryFaults::default()
+        },
+    });
+    let (conn, r) = h.poll(&l);
+    assert!(r.is_none(), "held");
+    h.drain();
+    h.emu
+        .say(10002, Target::Buddy(10001), "hello")
+        .expect("said");
+    let mut seen = Vec::new();
+    loop {
+        match h.emu.poll_output() {
+            Output::Event(Event::PollAnswered {
+                conn: c,
+                qq,
+                messages,
+                complete,
+            }) => {
+                let texts: Vec<String> = messages.into_iter().map(|m| m.text).collect();
+                seen.push(format!("answered {c:?} {qq} {texts:?} {complete}"));
+            }
+            Output::Write { conn: c, .. } => seen.push(format!("write {c:?}")),
+            Output::Timeout(_) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            format!("answered {conn:?} 10001 [\"hello \"] true"),
+            format!("write {conn:?}"),
+        ]
+    );
+
+    // Cut short by a fault: reported as incomplete.
+    h.emu.set_faults(Faults {
+        rules: vec![FaultRule::once("poll2", FaultAction::ResetMidResponse)],
+        delivery: DeliveryFaults {
+            seq_gap: 1.0,
+            ..DeliveryFaults::default()
+        },
+    });
+    h.emu
+        .say(10003, Target::Group(200001), "in the group")
+        .expect("said");
+    h.events.clear();
+    let (conn, _) = h.poll(&l);
+    let answered: Vec<&Event> = h
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::PollAnswered { .. }))
+        .collect();
+    assert_eq!(answered.len(), 1);
+    assert!(matches!(
+        answered[0],
+        Event::PollAnswered { conn: c, complete: false, messages, .. }
+            if *c == conn && messages.len() == 1 && messages[0].text == "in the group "
+    ));
+    assert!(h.closed.contains(&conn));
+    let seqs: Vec<Option<u64>> = h.emu.sent(10003).iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, vec![Some(2)], "seq 1 skipped on purpose");
+}

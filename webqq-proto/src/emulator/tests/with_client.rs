@@ -382,3 +382,73 @@ fn exactly_once_under_seeded_chaos() {
         }
     }
 }
+
+#[test]
+fn a_friend_request_is_accepted_and_the_requester_becomes_a_friend() {
+    let profile = Profile::W2014;
+    let mut cfg = demo(profile);
+    let mut dave = cfg.world.accounts[1].clone();
+    dave.qq = 10005;
+    dave.nick = "Dave".into();
+    dave.friends.clear();
+    cfg.world.accounts.push(dave);
+    let mut net = Net::new(profile, cfg, password_for(profile));
+    net.run_until("contacts", |e| matches!(e, Event::ContactsLoaded));
+    net.emu
+        .friend_request(10005, 10001, "hi, I'm Dave")
+        .unwrap();
+    net.run_until("the request", |e| {
+        matches!(e, Event::Notice(n) if matches!(&n.event,
+            crate::webqq::poll::PollEvent::System { kind, account: 10005, raw }
+                if kind == "verify_required" && raw["msg"] == "hi, I'm Dave"))
+    });
+    let accept = crate::webqq::request::FriendRequestAnswer::Accept {
+        markname: "Dave (new)".into(),
+        category: 2,
+    };
+    assert!(net.client.answer_friend_request(10005, &accept));
+    net.run_until("the answer", |e| {
+        matches!(
+            e,
+            Event::FriendRequestAnswered {
+                account: 10005,
+                accept: true,
+                result: Ok(())
+            }
+        )
+    });
+    // buddylist_change makes the session fetch the lists again.
+    net.run_until(
+        "the new friend",
+        |e| matches!(e, Event::ContactsChanged(d) if d.added.len() == 1),
+    );
+    let dave = net
+        .client
+        .session()
+        .contacts()
+        .friends
+        .values()
+        .find(|f| f.nick == "Dave")
+        .expect("Dave is a friend");
+    assert_eq!(dave.markname.as_deref(), Some("Dave (new)"));
+    assert_eq!(dave.category, 2);
+
+    // A member joining a group the account is in: its members are fetched again.
+    net.emu.join_group(10005, 200001).unwrap();
+    net.events.clear();
+    net.run_until("members reloaded", |e| {
+        matches!(e, Event::GroupMembers { .. })
+    });
+    let group = net
+        .client
+        .session()
+        .contacts()
+        .groups
+        .values()
+        .next()
+        .unwrap();
+    assert!(
+        group.members.iter().flatten().any(|m| m.nick == "Dave"),
+        "{group:?}"
+    );
+}

@@ -208,6 +208,15 @@ pub enum Event {
         /// The QQ number.
         qq: u64,
     },
+    /// The server answered [`Session::answer_friend_request`](super::Session::answer_friend_request).
+    FriendRequestAnswered {
+        /// The requester's QQ number.
+        account: u64,
+        /// Accepted (and added back) rather than refused.
+        accept: bool,
+        /// `Err` with what went wrong when the server did not take the answer.
+        result: Result<(), String>,
+    },
     /// A chat message (deduplicated).
     Message(IncomingMessage),
     /// Any other typed poll event (status, system, group admin, file, typing, shake …).

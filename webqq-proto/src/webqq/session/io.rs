@@ -72,6 +72,13 @@ pub enum Tag {
     Logout,
     /// Quick re-login with the saved `supertoken`.
     Pt4Auth,
+    /// The answer to a friend request from QQ number `account`.
+    FriendRequest {
+        /// The requester's QQ number.
+        account: u64,
+        /// `allow_and_add2` rather than `deny_added_request2`.
+        accept: bool,
+    },
 }
 
 impl Tag {

@@ -92,7 +92,7 @@ use super::model::{
 use super::password::{PasswordMd5, PasswordScheme, encode_password};
 use super::poll::{PollEvent, PollItem, PollReply, decode_poll};
 use super::profile::{ClientIdRule, IdleShape, LoginFlow, Profile, ProfileId};
-use super::request::{self, Ctx, SessionVia, Target};
+use super::request::{self, Ctx, FriendRequestAnswer, SessionVia, Target};
 use super::secret::Secret;
 use super::send_reply::{SendReply, decode_send_reply};
 use inbox::{Dedup, SeqTracker};
@@ -401,6 +401,11 @@ impl Session {
         &self.phase
     }
 
+    /// The era's parameters (what this session can do).
+    pub fn profile(&self) -> &'static Profile {
+        self.profile
+    }
+
     /// The contact book.
     pub fn contacts(&self) -> &Contacts {
         &self.contacts
@@ -496,6 +501,35 @@ impl Session {
         true
     }
 
+    /// Answers the friend request of QQ number `account` (a `system_message`
+    /// `verify_required`, protocol §6.5) with `allow_and_add2` or `deny_added_request2`
+    /// (protocol §5.12); [`Event::FriendRequestAnswered`] follows. `false` when the era has no
+    /// such CGI (SmartQQ) or the session is not online.
+    pub fn answer_friend_request(
+        &mut self,
+        account: u64,
+        answer: &FriendRequestAnswer,
+        now: Instant,
+    ) -> bool {
+        if !self.profile.friend_requests || self.phase != Phase::Online {
+            return false;
+        }
+        let accept = matches!(answer, FriendRequestAnswer::Accept { .. });
+        let req = self.build(|c| request::answer_friend_request(c, account, answer));
+        self.submit(Tag::FriendRequest { account, accept }, req, now);
+        true
+    }
+
+    /// Fetches the friend, group and discussion lists again now; differences arrive as
+    /// [`Event::ContactsChanged`]. `false` when not online or a refresh is already running.
+    pub fn refresh_contacts(&mut self, now: Instant) -> bool {
+        if self.phase != Phase::Online || self.refresh.is_some() {
+            return false;
+        }
+        self.start_refresh(now);
+        true
+    }
+
     /// Logs out: \[W\] `logout2`, then offline; pending sends fail.
     pub fn logout(&mut self, now: Instant) {
         if self.profile.heartbeat.is_some() && !self.psessionid.is_empty() {
@@ -583,6 +617,9 @@ impl Session {
             self.cookies.absorb(resp.headers());
         }
         if generation != self.generation && !tag.survives_relogin() {
+            if tag == Tag::Poll {
+                self.on_stale_poll(result, now);
+            }
             return;
         }
         match tag {
@@ -621,6 +658,16 @@ impl Session {
                     }
                     self.emit(Event::QqNumber { uin, qq: r.account });
                 }
+            }
+            Tag::FriendRequest { account, accept } => {
+                let result = ok_json::<serde_json::Value>("friend request answer", &result)
+                    .map(drop)
+                    .map_err(|f| f.text);
+                self.emit(Event::FriendRequestAnswered {
+                    account,
+                    accept,
+                    result,
+                });
             }
             Tag::Poll => self.on_poll(result, now),
             Tag::Send(handle) => self.on_send(handle, result, now),

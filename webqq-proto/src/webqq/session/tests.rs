@@ -907,6 +907,80 @@ fn periodic_refresh_reports_changes_and_members_load_lazily() {
     assert!(h.s.contacts().me.is_some());
 }
 
+#[test]
+fn friend_requests_are_answered_in_webqq_eras_only() {
+    let (mut h, _poll) = online_w2014();
+    let accept = FriendRequestAnswer::Accept {
+        markname: "five".into(),
+        category: 0,
+    };
+    assert!(h.s.answer_friend_request(5, &accept, h.now));
+    let req = h.take(Tag::FriendRequest {
+        account: 5,
+        accept: true,
+    });
+    assert_eq!(req.request.uri().path(), "/api/allow_and_add2");
+    h.reply(&req, 200, r#"{"retcode":0,"result":"ok"}"#, &[]);
+    let deny = FriendRequestAnswer::Deny {
+        reason: "no".into(),
+    };
+    assert!(h.s.answer_friend_request(6, &deny, h.now));
+    // pidgin-lwqq issue #192 (protocol §5.12): the server can refuse with 100000.
+    h.ok(
+        Tag::FriendRequest {
+            account: 6,
+            accept: false,
+        },
+        r#"{"retcode":100000}"#,
+    );
+    let answers: Vec<Event> = h
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::FriendRequestAnswered { .. }))
+        .collect();
+    assert!(
+        matches!(
+            &answers[..],
+            [
+                Event::FriendRequestAnswered { account: 5, accept: true, result: Ok(()) },
+                Event::FriendRequestAnswered { account: 6, accept: false, result: Err(e) },
+            ] if e.contains("100000")
+        ),
+        "{answers:?}"
+    );
+
+    let (mut h, _poll) = online_qr(ProfileId::S2018);
+    assert!(
+        !h.s.answer_friend_request(5, &accept, h.now),
+        "no such CGI in SmartQQ"
+    );
+    assert!(
+        !h.tags()
+            .iter()
+            .any(|t| matches!(t, Tag::FriendRequest { .. }))
+    );
+}
+
+#[test]
+fn friend_list_and_membership_changes_fetch_the_lists_again() {
+    let (mut h, poll) = online_w2014();
+    poll_reply(
+        &mut h,
+        &poll,
+        r#"{"retcode":0,"result":[{"poll_type":"buddylist_change","value":{"added_friends":[{"uin":4,"groupid":1}],"removed_friends":[]}}]}"#,
+    );
+    assert!(h.has(Tag::Friends) && h.has(Tag::Groups) && h.has(Tag::Discussions));
+    assert!(!h.s.refresh_contacts(h.now), "one refresh at a time");
+    let poll = h.take(Tag::Poll);
+    // Protocol §6.5 sys_g_msg: `from_uin` is the gid of a group we know: only its members.
+    poll_reply(
+        &mut h,
+        &poll,
+        r#"{"retcode":0,"result":[{"poll_type":"sys_g_msg","value":{"msg_id":5941,"from_uin":500,"to_uin":1,"msg_id2":979391,"msg_type":34,"type":"group_leave","gcode":600,"op_type":2,"old_member":11}}]}"#,
+    );
+    assert!(h.has(Tag::GroupMembers(500)));
+}
+
 // ---- the outbox ---------------------------------------------------------------------------
 
 fn send_text(h: &mut H, target: Target, text: &str) -> MessageHandle {
@@ -1419,4 +1493,42 @@ fn relink_during_signature_fetch_still_sends() {
     );
     h.ok(Tag::Send(a), r#"{"retcode":0,"result":"ok"}"#);
     assert!(h.events().contains(&Event::Sent { handle: a }));
+}
+
+/// Found by the simulation (issue 7, emulator seed 11): a poll answer carrying a message was
+/// stalled in the network while a send's 108 started a re-login; when it completed, the
+/// session ignored it as a response of the old generation, and the message was lost although
+/// the server had handed it over. Its messages are delivered; a kick and presence are not
+/// acted on (they speak for the old channel).
+#[test]
+fn a_poll_answer_that_completes_after_a_relogin_still_delivers_its_messages() {
+    let (mut h, poll) = online_w2014();
+    let a = send_text(&mut h, Target::Group(500), "hello");
+    let send = h.take(Tag::Send(a));
+    h.reply(&send, 200, r#"{"retcode":108}"#, &[]);
+    assert!(h.events().contains(&Event::Relogin { retcode: 108 }));
+    let batch = r#"{"retcode":0,"result":[
+        {"poll_type":"message","value":{"msg_id":41,"from_uin":11,"to_uin":123456789,"msg_id2":7,"msg_type":9,"reply_ip":1,"time":1,"content":[["font",{"size":8,"color":"000000","style":[0,0,0],"name":"Tahoma"}],"late "]}},
+        {"poll_type":"buddies_status_change","value":{"uin":11,"status":"away","client_type":1}},
+        {"poll_type":"kick_message","value":{"msg_id":42,"from_uin":10000,"to_uin":123456789,"msg_id2":8,"msg_type":48,"reply_ip":1,"show_reason":1,"reason":"elsewhere"}}]}"#;
+    poll_reply(&mut h, &poll, batch);
+    let events = h.events();
+    let texts: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(m.message.plain_text()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, vec!["late".to_string()]);
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            Event::Kicked { .. } | Event::Offline { .. } | Event::Notice(_)
+        )),
+        "{events:?}"
+    );
+    // The re-login goes on; the stale answer started no poll of its own.
+    assert!(h.has(Tag::LoginPage));
+    assert!(!h.has(Tag::Poll));
 }

@@ -813,6 +813,36 @@ impl Session {
         }
     }
 
+    /// A poll answer that completed after a relink, a re-login or `Offline` began (the
+    /// generation changed while it was on its way). The server took its events off the
+    /// session's queue when it answered (protocol §11.2: one outgoing-event queue per
+    /// session), so its messages exist nowhere else: they are handed on, de-duplicated as
+    /// always, and so are its notices. Nothing else of it counts: its retcode, a failure or a
+    /// kick speak for a channel that is gone, and presence would write the old session's uins
+    /// into the contact book.
+    pub(super) fn on_stale_poll(
+        &mut self,
+        result: Result<http::Response<Bytes>, TransportError>,
+        now: Instant,
+    ) {
+        let Ok(resp) = result else {
+            return;
+        };
+        if resp.status() != http::StatusCode::OK {
+            return;
+        }
+        if let Ok(PollReply::Events(items)) = decode_poll(resp.body()) {
+            for item in items {
+                if !matches!(
+                    item.event,
+                    PollEvent::Kicked { .. } | PollEvent::BuddyStatus { .. }
+                ) {
+                    let _ = self.dispatch_item(item, now);
+                }
+            }
+        }
+    }
+
     /// Protocol §6.3 "other": count a failure; "after more than 8 consecutive failures
     /// stop polling and relink". Transport failures back off 1 s per failure (at most
     /// 10 s); server codes wait the official 10 s.
@@ -883,6 +913,31 @@ impl Session {
             PollEvent::Unknown { raw } => {
                 let raw = raw.clone();
                 self.emit(Event::Unknown { raw });
+                return None;
+            }
+            // Protocol §6.5 `buddylist_change` names only uins: the lists are fetched again
+            // for the new friend's name and category (after the notice, which the
+            // application may want to match against the old book).
+            PollEvent::BuddyListChange { .. } => {
+                self.emit(Event::Notice(item));
+                self.start_refresh(now);
+                return None;
+            }
+            // Protocol §6.5 `sys_g_msg`: a member joined or left (`from_uin` = gid); "if
+            // `new_member` is yourself you have joined a new group (refresh lists)"; the same
+            // when this account left.
+            PollEvent::GroupSystem { kind, raw, .. }
+                if kind == "group_join" || kind == "group_leave" =>
+            {
+                let gid = ids.from_uin;
+                let me = Some(self.uin);
+                let mine = raw["new_member"].as_u64() == me || raw["old_member"].as_u64() == me;
+                self.emit(Event::Notice(item));
+                if mine || !self.contacts.groups.contains_key(&gid) {
+                    self.start_refresh(now);
+                } else {
+                    self.load_group_members(gid, now);
+                }
                 return None;
             }
             _ => {

@@ -23,13 +23,15 @@ pub fn main(args: EmulatorArgs) -> Result<(), Error> {
     smol::block_on(async {
         let mut host = EmulatorHost::start(config)?;
         let events = host.subscribe().await;
-        let plain = host
-            .listen(args.listen)
-            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-        println!(
-            "webqq emulator ({:?}) serving every virtual host on http://{plain}",
-            args.profile
-        );
+        for addr in &args.listen {
+            let plain = host
+                .listen(*addr)
+                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            println!(
+                "webqq emulator ({:?}) serving every virtual host on http://{plain}",
+                args.profile
+            );
+        }
         if let Some(addr) = args.tls_listen {
             let id = tls::emulator_identity()?;
             std::fs::write(&args.ca_out, &id.ca_pem)

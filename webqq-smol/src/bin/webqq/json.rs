@@ -112,7 +112,7 @@ pub fn event(e: &Event, names: &Names, qr_file: Option<&str>) -> Option<Value> {
         Event::Unknown { raw } => {
             json!({"post_type": "notice", "notice_type": "unknown", "raw": raw})
         }
-        Event::Confirmed { handle } => webqq("send_confirmed", json!({"send_id": handle.0})),
+        Event::Confirmed { handle } => webqq("send_confirmed", json!({"message_id": handle.0})),
         _ => return None,
     })
 }

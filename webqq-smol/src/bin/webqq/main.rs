@@ -90,9 +90,10 @@ pub struct RunArgs {
 
 #[derive(Args, Debug)]
 pub struct EmulatorArgs {
-    /// Plain HTTP listener for every virtual host.
+    /// Plain HTTP listener for every virtual host (repeatable: one emulator on several
+    /// addresses, e.g. 127.0.0.1-4 to spread many clients over more source ports).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    listen: Vec<SocketAddr>,
     /// World file (JSON); default: the demo world.
     #[arg(long, value_name = "FILE")]
     world: Option<PathBuf>,

@@ -27,10 +27,10 @@ pub struct OnebotArgs {
     /// Serve forward WebSocket (/, /api, /event) on ADDR.
     #[arg(long, value_name = "ADDR")]
     ws: Option<SocketAddr>,
-    /// POST every event to URL (http://).
+    /// POST every event to URL (http:// or https://; --ca adds a CA to trust).
     #[arg(long, value_name = "URL")]
     post_url: Option<String>,
-    /// Connect to a reverse WebSocket (universal) at URL (ws://), reconnecting.
+    /// Connect to a reverse WebSocket (universal) at URL (ws:// or wss://), reconnecting.
     #[arg(long, value_name = "URL")]
     ws_reverse: Option<String>,
     /// Require this token from clients and send it to the bot.
@@ -68,6 +68,9 @@ async fn serve(args: OnebotArgs) -> Result<(), Error> {
     config.ws = args.ws;
     config.post_url = args.post_url;
     config.ws_reverse = args.ws_reverse;
+    if let Some(ca) = &args.login.ca {
+        config.tls = Some(webqq_smol::tls::client_config(Some(ca))?);
+    }
     config.access_token = args.access_token;
     config.secret = args.secret;
     config.heartbeat = Duration::from_millis(args.heartbeat_ms);

@@ -282,22 +282,25 @@ impl Ui {
         let session = Arc::clone(&self.session);
         let json = self.json;
         smol::spawn(async move {
-            let outcome = session.send(target, Message::text(&text)).await;
+            let outcome = session.send_tracked(target, Message::text(&text)).await;
             if json {
                 let v = match outcome {
-                    Ok(SendOutcome::Sent) => {
-                        json::reply(true, 0, json!({"outcome": "sent"}), &echo)
-                    }
-                    Ok(SendOutcome::Uncertain { retcode }) => json::reply(
+                    Ok((handle, SendOutcome::Sent)) => json::reply(
                         true,
                         0,
-                        json!({"outcome": "uncertain", "server_retcode": retcode}),
+                        json!({"message_id": handle.0, "outcome": "sent"}),
                         &echo,
                     ),
-                    Ok(SendOutcome::Failed(why)) => json::reply(
+                    Ok((handle, SendOutcome::Uncertain { retcode })) => json::reply(
+                        true,
+                        0,
+                        json!({"message_id": handle.0, "outcome": "uncertain", "server_retcode": retcode}),
+                        &echo,
+                    ),
+                    Ok((handle, SendOutcome::Failed(why))) => json::reply(
                         false,
                         100,
-                        json!({"outcome": "failed", "reason": why.to_string()}),
+                        json!({"message_id": handle.0, "outcome": "failed", "reason": why.to_string()}),
                         &echo,
                     ),
                     Err(e) => json::reply(
@@ -310,8 +313,8 @@ impl Ui {
                 println!("{v}");
             } else {
                 match outcome {
-                    Ok(SendOutcome::Sent) => println!("{} {text}", green("✓ sent")),
-                    Ok(o) => println!("{} {text}: {o:?}", yellow("?")),
+                    Ok((_, SendOutcome::Sent)) => println!("{} {text}", green("✓ sent")),
+                    Ok((_, o)) => println!("{} {text}: {o:?}", yellow("?")),
                     Err(e) => println!("{} {e}", red("✗")),
                 }
             }
