@@ -19,16 +19,27 @@ use crate::resolve::Resolver;
 /// buffer on the stack (only what arrived is copied out), so an idle one holds no buffer.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// A TLS byte stream.
-pub(crate) trait TlsStream: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> TlsStream for T {}
+/// Any byte stream that reads and writes: a TLS session, or a connection whoever holds it
+/// no longer needs to tell apart.
+pub(crate) trait Duplex: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Duplex for T {}
 
 /// A connection, plain or TLS.
 pub(crate) enum Stream {
     /// Plain TCP.
     Plain(Async<TcpStream>),
     /// TLS over TCP.
-    Tls(Box<dyn TlsStream>),
+    Tls(Box<dyn Duplex>),
+}
+
+impl Stream {
+    /// The connection as one boxed stream, for code that reads and writes it alike.
+    pub(crate) fn boxed(self) -> Box<dyn Duplex> {
+        match self {
+            Stream::Plain(tcp) => Box::new(tcp),
+            Stream::Tls(tls) => tls,
+        }
+    }
 }
 
 /// What a connection's reader saw.

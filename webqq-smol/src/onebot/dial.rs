@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures_rustls::rustls::ClientConfig;
 
-use crate::net::{self, Stream};
+use crate::net::{self, Duplex};
 use crate::resolve::Resolver;
 
 /// Which scheme pair a URL may use: `(plain, secure, default plain port, default secure port)`.
@@ -21,7 +21,7 @@ pub(crate) async fn dial(
     uri: &http::Uri,
     schemes: Schemes,
     tls: Option<&Arc<ClientConfig>>,
-) -> Result<Box<dyn Stream>, String> {
+) -> Result<Box<dyn Duplex>, String> {
     let (plain, secure, plain_port, secure_port) = schemes;
     let secure = match uri.scheme_str() {
         Some(s) if s == plain => false,
@@ -43,5 +43,6 @@ pub(crate) async fn dial(
     };
     net::connect(&Resolver::new(), host, port, config.as_ref())
         .await
+        .map(net::Stream::boxed)
         .map_err(|e| format!("{uri}: {e}"))
 }

@@ -16,7 +16,7 @@ use webqq_proto::http1::codec::{DecodeEvent, DecoderConfig, ResponseDecoder, enc
 
 use super::dial::{HTTP, dial};
 use super::{Core, auth, quick};
-use crate::net::Stream;
+use crate::net::Duplex;
 
 /// How long one POST (connect, write, answer) may take.
 pub const POST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -99,7 +99,7 @@ pub async fn post(core: &Core, url: &str, event: &Value) -> Result<(u16, Vec<u8>
         .await
 }
 
-async fn read_answer(tcp: &mut Box<dyn Stream>) -> Result<(u16, Vec<u8>), PostError> {
+async fn read_answer(tcp: &mut Box<dyn Duplex>) -> Result<(u16, Vec<u8>), PostError> {
     let mut decoder = ResponseDecoder::new(DecoderConfig::default(), Method::POST);
     let mut buf = BytesMut::new();
     let mut chunk = vec![0u8; 16 * 1024];

@@ -20,7 +20,7 @@ use super::action::{self, Reply};
 use super::dial::{WS, dial};
 use super::{Core, auth, event};
 use crate::driver::Spawner;
-use crate::net::Stream;
+use crate::net::Duplex;
 
 /// Outgoing frames queued per connection before events for it are dropped.
 pub const OUTGOING: usize = 1024;
@@ -196,7 +196,7 @@ async fn connect(
     core: &Core,
     url: &str,
 ) -> Result<
-    async_tungstenite::WebSocketStream<Box<dyn Stream>>,
+    async_tungstenite::WebSocketStream<Box<dyn Duplex>>,
     Box<dyn std::error::Error + Send + Sync>,
 > {
     let mut req = url.into_client_request()?;
