@@ -100,6 +100,21 @@ fn token_eq_lowercase(name: &[u8], lower: &[u8]) -> bool {
     name.len() == lower.len() && name.iter().zip(lower).all(|(&a, &b)| a | 0x20 == b)
 }
 
+/// Which [`Known`] names a head holds: a lookup of one it lacks (most are absent from most
+/// responses) answers without looking at the fields.
+#[derive(Debug, Clone, Copy, Default)]
+struct KnownSet(u8);
+
+impl KnownSet {
+    fn insert(&mut self, known: Known) {
+        self.0 |= 1 << known as u8;
+    }
+
+    fn contains(self, known: Known) -> bool {
+        self.0 & (1 << known as u8) != 0
+    }
+}
+
 /// Where one field is in the source bytes. Offsets are `u32`: a head is at most
 /// `max_head_bytes` long, far below 4 GiB (the decoder refuses a longer limit's overflow).
 #[derive(Debug, Clone, Copy, Default)]
@@ -115,6 +130,7 @@ struct Span {
 #[derive(Default)]
 pub(super) struct FieldsBuilder {
     spans: Vec<Span>,
+    present: KnownSet,
 }
 
 impl FieldsBuilder {
@@ -122,13 +138,19 @@ impl FieldsBuilder {
     pub(super) fn with_capacity(fields: usize) -> Self {
         FieldsBuilder {
             spans: Vec::with_capacity(fields),
+            present: KnownSet::default(),
         }
     }
 
     /// Records a field whose name and value are at these positions of the head. Positions
     /// must fit in `u32` and names in `u16` (the head limit is checked before: see
     /// `config::MAX_HEAD_BYTES`); a longer one is an error for the caller to report.
-    pub(super) fn push(&mut self, name: Range<usize>, value: Range<usize>, name_bytes: &[u8]) -> bool {
+    pub(super) fn push(
+        &mut self,
+        name: Range<usize>,
+        value: Range<usize>,
+        name_bytes: &[u8],
+    ) -> bool {
         let (Ok(name_at), Ok(name_len), Ok(value_at), Ok(value_len)) = (
             u32::try_from(name.start),
             u16::try_from(name.len()),
@@ -137,12 +159,14 @@ impl FieldsBuilder {
         ) else {
             return false;
         };
+        let known = Known::of(name_bytes);
+        self.present.insert(known);
         self.spans.push(Span {
             name_at,
             value_at,
             value_len,
             name_len,
-            known: Known::of(name_bytes),
+            known,
         });
         true
     }
@@ -151,7 +175,10 @@ impl FieldsBuilder {
     pub(super) fn ranges(&self) -> impl Iterator<Item = (Range<usize>, Range<usize>)> + '_ {
         self.spans.iter().map(|span| {
             let name_at = span.name_at as usize;
-            (name_at..name_at + usize::from(span.name_len), Fields::value_range(span))
+            (
+                name_at..name_at + usize::from(span.name_len),
+                Fields::value_range(span),
+            )
         })
     }
 }
@@ -169,6 +196,7 @@ pub struct Fields {
     /// Where each field is in `source`. Not inline: a head moves from the decoder to the
     /// caller's response through half a dozen values, and every byte of it is copied each time.
     spans: Vec<Span>,
+    present: KnownSet,
     /// Boxed: heads move through events and queues, and an unbuilt map should not make
     /// each move 100 bytes longer.
     map: OnceLock<Box<HeaderMap>>,
@@ -180,6 +208,7 @@ impl Fields {
         Fields {
             source,
             spans: builder.spans,
+            present: builder.present,
             map: OnceLock::new(),
         }
     }
@@ -199,7 +228,10 @@ impl Fields {
     pub fn raw(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.spans.iter().map(|span| {
             let name = self.name_bytes(span);
-            (std::str::from_utf8(name).unwrap_or_default(), self.value_bytes(span))
+            (
+                std::str::from_utf8(name).unwrap_or_default(),
+                self.value_bytes(span),
+            )
         })
     }
 
@@ -225,7 +257,8 @@ impl Fields {
             for span in spans {
                 // Cannot fail: names and values were checked when decoded (see the type's doc).
                 let name = HeaderName::from_bytes(self.name_bytes(span));
-                let value = HeaderValue::from_maybe_shared(self.source.slice(Self::value_range(span)));
+                let value =
+                    HeaderValue::from_maybe_shared(self.source.slice(Self::value_range(span)));
                 if let (Ok(name), Ok(value)) = (name, value) {
                     map.append(name, value);
                 }
@@ -253,8 +286,12 @@ impl FieldLookup for Fields {
     fn values_of<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a [u8]> + 'a {
         let wanted = name.as_str().as_bytes();
         let known = Known::of_name(name);
-        self.spans
-            .as_slice()
+        let spans = if self.present.contains(known) {
+            &self.spans[..]
+        } else {
+            &[]
+        };
+        spans
             .iter()
             .filter(move |span| match known {
                 Known::Other => {
@@ -293,6 +330,7 @@ impl From<HeaderMap> for Fields {
         Fields {
             source: source.freeze(),
             spans: builder.spans,
+            present: builder.present,
             map: OnceLock::from(Box::new(map)),
         }
     }
@@ -364,11 +402,18 @@ mod tests {
         assert_eq!(f.first(&http::header::CONNECTION), Some(&b"close"[..]));
         assert_eq!(f.first(&keep_alive), Some(&b"timeout=5"[..]));
         assert_eq!(f.first(&id), Some(&b"7"[..]));
-        assert_eq!(f.first(&HeaderName::from_static("content-lengthy")), Some(&b"no"[..]));
+        assert_eq!(
+            f.first(&HeaderName::from_static("content-lengthy")),
+            Some(&b"no"[..])
+        );
         assert!(!f.has(&http::header::TRANSFER_ENCODING));
         assert_eq!(f.map()["x-tencent-id"], "7");
         let names: Vec<&str> = f.raw().map(|(n, _)| n).collect();
-        assert_eq!(names[..2], ["Content-Length", "CONNECTION"], "names as received");
+        assert_eq!(
+            names[..2],
+            ["Content-Length", "CONNECTION"],
+            "names as received"
+        );
     }
 
     /// The `| 0x20` comparison agrees with `eq_ignore_ascii_case` on every token, each known
