@@ -31,10 +31,7 @@ impl<T> Agent<T> {
         if let Err(e) = encode_request_with(&req.request, &self.extra_fields, &mut self.write_buf) {
             // The connection was not touched: back to the pool.
             if let Some(c) = self.conns.get(&conn) {
-                self.pools
-                    .entry(c.origin.clone())
-                    .or_default()
-                    .checkin(conn);
+                self.pools.get_mut(c.pool).checkin(conn);
             }
             self.fail_request(id, RequestError::InvalidRequest(e));
             return;
@@ -121,7 +118,7 @@ impl<T> Agent<T> {
             ConnEvent::End { trailers, reusable } => {
                 if reusable {
                     c.request = None;
-                    with_pool(&mut self.pools, &c.origin, |pool| pool.checkin(conn));
+                    self.pools.get_mut(c.pool).checkin(conn);
                     self.needs_dispatch = true;
                 } else {
                     self.close_conn(conn);
@@ -161,8 +158,8 @@ impl<T> Agent<T> {
         req.retried = true;
         req.partial = None;
         self.stats.retries += 1;
-        let origin = req.origin.clone();
-        let fresh = self.open_conn(origin, Some(id));
+        let pool = req.pool;
+        let fresh = self.open_conn(pool, Some(id));
         if let Some(req) = self.requests.get_mut(&id) {
             req.place = Place::Reserved(fresh);
         }
@@ -243,11 +240,12 @@ impl<T> Agent<T> {
                 .as_str()
                 .parse()
                 .map_err(|e| format!("Location {location:?}: {e}"))?;
-            let origin =
-                Origin::from_uri(&uri).ok_or_else(|| format!("Location {location:?}: no host"))?;
-            Ok((url, uri, origin))
+            let (scheme, host, port) =
+                origin_parts(&uri).ok_or_else(|| format!("Location {location:?}: no host"))?;
+            let pool = self.pools.id_of(scheme, host, port);
+            Ok((url, uri, pool))
         });
-        let (url, uri, origin) = match next {
+        let (url, uri, pool) = match next {
             Ok(next) => next,
             Err(e) => return self.fail_request(id, RequestError::InvalidRedirect(e)),
         };
@@ -268,7 +266,7 @@ impl<T> Agent<T> {
             }
             *req.request.body_mut() = Bytes::new();
         }
-        if origin != req.origin {
+        if pool != req.pool {
             // Credentials the caller set by hand are for the origin they asked for; the jar
             // decides cookies for the new one.
             req.request.headers_mut().remove(header::AUTHORIZATION);
@@ -281,12 +279,12 @@ impl<T> Agent<T> {
         *req.request.method_mut() = method;
         *req.request.uri_mut() = uri;
         req.url = Some(url);
-        req.origin = origin.clone();
+        req.pool = pool;
         req.redirects += 1;
         req.attempts = 0;
         req.retried = false;
         req.place = Place::Queued;
-        self.pools.entry(origin).or_default().queue.push_front(id);
+        self.pools.get_mut(pool).queue.push_front(id);
         self.needs_dispatch = true;
     }
 
@@ -298,9 +296,7 @@ impl<T> Agent<T> {
                 self.delayed.remove(&(at, id));
             }
             Place::Queued => {
-                if let Some(pool) = self.pools.get_mut(&req.origin) {
-                    pool.queue.retain(|&q| q != id);
-                }
+                self.pools.get_mut(req.pool).queue.retain(|&q| q != id);
             }
             Place::Reserved(conn) | Place::OnConn(conn) => {
                 if self.conns.get(&conn).is_some_and(|c| c.request == Some(id)) {

@@ -6,7 +6,7 @@ mod dispatch;
 mod exchange;
 mod timers;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -19,7 +19,8 @@ use super::codec::{
 };
 use super::conn::{Cause, Conn, ConnEvent, ConnState};
 use super::io::IdMap;
-use super::pool::{OriginPool, PoolStatus};
+use super::origin::origin_parts;
+use super::pool::{PoolId, PoolStatus, Pools};
 use super::redirect::{redirect_method, resolve_location};
 use super::retry::{Attempt, is_replayable, should_retry, should_retry_after_408};
 use super::url_cache::UrlCache;
@@ -62,7 +63,8 @@ struct Partial {
 struct Req<T> {
     tag: T,
     request: Request<Bytes>,
-    origin: Origin,
+    /// The pool of the request's origin.
+    pool: PoolId,
     /// The request's URL for the cookie jar and redirects, parsed on first use (many
     /// requests need neither).
     url: Option<Url>,
@@ -121,9 +123,9 @@ pub struct Agent<T> {
     next_conn: u64,
     next_request: u64,
     conns: IdMap<ConnId, Conn>,
-    /// Ordered, so that the agent's outputs do not depend on a hash seed: a run is
-    /// reproducible (design.md rule 1).
-    pools: BTreeMap<Origin, OriginPool>,
+    /// In the order origins were first seen, so that the agent's outputs do not depend on a
+    /// hash seed: a run is reproducible (design.md rule 1).
+    pools: Pools,
     requests: IdMap<RequestId, Req<T>>,
     delayed: BTreeSet<(Instant, RequestId)>,
     needs_dispatch: bool,
@@ -131,7 +133,7 @@ pub struct Agent<T> {
     write_buf: BytesMut,
     scratch_conns: Vec<ConnId>,
     scratch_requests: Vec<RequestId>,
-    scratch_origins: Vec<Origin>,
+    scratch_pools: Vec<PoolId>,
     /// Fields added to the request being encoded (`Accept-Encoding`, `Cookie`); reused.
     extra_fields: Vec<(HeaderName, HeaderValue)>,
     jar: CookieJar,
@@ -169,7 +171,7 @@ impl<T> Agent<T> {
             next_conn: 0,
             next_request: 0,
             conns: IdMap::default(),
-            pools: BTreeMap::new(),
+            pools: Pools::default(),
             requests: IdMap::default(),
             delayed: BTreeSet::new(),
             needs_dispatch: false,
@@ -177,7 +179,7 @@ impl<T> Agent<T> {
             write_buf: BytesMut::new(),
             scratch_conns: Vec::new(),
             scratch_requests: Vec::new(),
-            scratch_origins: Vec::new(),
+            scratch_pools: Vec::new(),
             extra_fields: Vec::new(),
             jar: CookieJar::new(),
             urls: UrlCache::default(),
@@ -203,8 +205,8 @@ impl<T> Agent<T> {
     /// What the pool of `origin` holds now.
     pub fn pool_status(&self, origin: &Origin) -> PoolStatus {
         self.pools
-            .get(origin)
-            .map(OriginPool::status)
+            .lookup(origin)
+            .map(|id| self.pools.get(id).status())
             .unwrap_or_default()
     }
 
@@ -236,7 +238,7 @@ impl<T> Agent<T> {
         let id = RequestId(self.next_request);
         self.next_request += 1;
         self.stats.requests += 1;
-        let Some(origin) = Origin::from_uri(request.uri()) else {
+        let Some((scheme, host, port)) = origin_parts(request.uri()) else {
             let err =
                 EncodeError::InvalidUri(format!("{}: not an absolute http(s) URI", request.uri()));
             self.emit_response(id, options.tag, Err(RequestError::InvalidRequest(err)));
@@ -248,12 +250,13 @@ impl<T> Agent<T> {
             Some(at) if at > self.now => Place::Delayed(at),
             _ => Place::Queued,
         };
+        let pool = self.pools.id_of(scheme, host, port);
         match place {
             Place::Delayed(at) => {
                 self.delayed.insert((at, id));
             }
             _ => {
-                with_pool(&mut self.pools, &origin, |pool| pool.queue.push_back(id));
+                self.pools.get_mut(pool).queue.push_back(id);
                 self.needs_dispatch = true;
             }
         }
@@ -264,7 +267,7 @@ impl<T> Agent<T> {
             Req {
                 tag: options.tag,
                 request,
-                origin,
+                pool,
                 url: None,
                 own_cookie,
                 accept_encoding,
@@ -398,19 +401,6 @@ impl<T> Agent<T> {
                     .unwrap_or(self.now + NO_DEADLINE_WAKEUP),
             ),
         }
-    }
-}
-
-/// Runs `f` on the pool of `origin`, made if missing. Looks up before cloning the key: a
-/// clone (an allocation) per request just to find an existing pool was a measurable cost.
-fn with_pool<R>(
-    pools: &mut BTreeMap<Origin, OriginPool>,
-    origin: &Origin,
-    f: impl FnOnce(&mut OriginPool) -> R,
-) -> R {
-    match pools.get_mut(origin) {
-        Some(pool) => f(pool),
-        None => f(pools.entry(origin.clone()).or_default()),
     }
 }
 

@@ -27,8 +27,23 @@ pub(crate) fn host_and_port(uri: &Uri) -> (Option<&str>, Option<u16>) {
     let port = bytes
         .iter()
         .rposition(|&b| b == b':')
-        .and_then(|colon| authority[colon + 1..].parse().ok());
+        .and_then(|colon| port_number(&bytes[colon + 1..]));
     (Some(host), port)
+}
+
+/// RFC 3986 §3.2.3: `port = *DIGIT`, here one that fits in `u16`; digits only (no sign).
+fn port_number(digits: &[u8]) -> Option<u16> {
+    if digits.is_empty() || digits.len() > 5 {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(b - b'0');
+    }
+    u16::try_from(n).ok()
 }
 
 #[cfg(test)]
@@ -47,6 +62,9 @@ mod tests {
             "http://user@h/a",
             "http://h:/a",
             "http://h:80",
+            "http://h:65535/",
+            "http://h:65536/",
+            "http://h:00080/",
             "/relative/only",
             "*",
         ];
