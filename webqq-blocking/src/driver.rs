@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use webqq_proto::http1::{
-    Agent, ConnId, ConnState, Input, Origin, Output, RequestError, RequestId, RequestOptions,
-    Response, Scheme,
+    Agent, ConnId, ConnState, Input, Origin, Output, PreparedRequest, RequestError, RequestId,
+    RequestOptions, Response, Scheme,
 };
 
 /// Bytes read per `read` call.
@@ -119,6 +119,15 @@ impl<T> Driver<T> {
         options: RequestOptions<T>,
     ) -> RequestId {
         self.agent.submit(request, options)
+    }
+
+    /// Submits a prepared request (see [`Agent::submit_prepared`]).
+    pub fn submit_prepared(
+        &mut self,
+        request: &PreparedRequest,
+        options: RequestOptions<T>,
+    ) -> RequestId {
+        self.agent.submit_prepared(request, options)
     }
 
     /// Drives the agent until a request finishes and returns it, or `None` when no request

@@ -28,7 +28,7 @@ impl<T> Agent<T> {
             }
         }
         self.write_buf.clear();
-        if let Err(e) = encode_request_with(&req.request, &self.extra_fields, &mut self.write_buf) {
+        if let Err(e) = req.source.encode(&self.extra_fields, &mut self.write_buf) {
             // The connection was not touched: back to the pool.
             if let Some(c) = self.conns.get(&conn) {
                 self.pools.get_mut(c.pool).checkin(conn);
@@ -37,7 +37,7 @@ impl<T> Agent<T> {
             return;
         }
         let close_after = req.close_after;
-        let method = req.request.method().clone();
+        let method = req.source.request().method().clone();
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
@@ -87,7 +87,7 @@ impl<T> Agent<T> {
                     return;
                 }
                 let redirect = req.max_redirects > 0
-                    && redirect_method(head.status, req.request.method()).is_some()
+                    && redirect_method(head.status, req.source.request().method()).is_some()
                     && head.headers.has(&header::LOCATION);
                 let content = match head
                     .headers
@@ -98,6 +98,7 @@ impl<T> Agent<T> {
                         ContentDecoder::new(coding, self.config.decoder.limits.max_body_bytes)
                             .ok()
                             .flatten()
+                            .map(Box::new)
                     }
                     _ => None,
                 };
@@ -138,7 +139,7 @@ impl<T> Agent<T> {
                 let Some(req) = self.requests.get_mut(&id) else {
                     return;
                 };
-                let replayable = is_replayable(req.request.method(), req.replay);
+                let replayable = is_replayable(req.source.request().method(), req.replay);
                 let retry = !matches!(cause, Cause::Decode(_))
                     && should_retry(attempt, replayable, req.retried);
                 if retry {
@@ -208,7 +209,7 @@ impl<T> Agent<T> {
             headers: partial.head.headers,
             body: partial.body.finish(),
             trailers,
-            uri: std::mem::take(req.request.uri_mut()),
+            uri: req.source.take_uri(),
             attempts: req.attempts,
             reused: partial.reused,
             redirects: req.redirects,
@@ -231,8 +232,10 @@ impl<T> Agent<T> {
             .and_then(|v| std::str::from_utf8(v).ok())
             .unwrap_or("");
         let Some(base) = req.url(&mut self.urls) else {
-            let error =
-                RequestError::InvalidRedirect(format!("{} is not a URL", req.request.uri()));
+            let error = RequestError::InvalidRedirect(format!(
+                "{} is not a URL",
+                req.source.request().uri()
+            ));
             return self.fail_request(id, error);
         };
         let next = resolve_location(base, location).and_then(|url| {
@@ -249,13 +252,15 @@ impl<T> Agent<T> {
             Ok(next) => next,
             Err(e) => return self.fail_request(id, RequestError::InvalidRedirect(e)),
         };
-        let Some((method, keep_body)) = redirect_method(head.status, req.request.method()) else {
+        let Some((method, keep_body)) = redirect_method(head.status, req.source.request().method())
+        else {
             // Unreachable: only a followed redirect status gets here. Answer rather than
             // leave the request without an outcome.
             let error = RequestError::InvalidRedirect(format!("status {}", head.status));
             return self.fail_request(id, error);
         };
-        let headers = req.request.headers_mut();
+        let request = req.source.to_mut();
+        let headers = request.headers_mut();
         if !keep_body {
             for name in [
                 header::CONTENT_LENGTH,
@@ -264,20 +269,20 @@ impl<T> Agent<T> {
             ] {
                 headers.remove(name);
             }
-            *req.request.body_mut() = Bytes::new();
+            *request.body_mut() = Bytes::new();
         }
         if pool != req.pool {
             // Credentials the caller set by hand are for the origin they asked for; the jar
             // decides cookies for the new one.
-            req.request.headers_mut().remove(header::AUTHORIZATION);
+            request.headers_mut().remove(header::AUTHORIZATION);
             if req.own_cookie {
-                req.request.headers_mut().remove(header::COOKIE);
+                request.headers_mut().remove(header::COOKIE);
                 req.own_cookie = false;
             }
         }
-        req.request.headers_mut().remove(header::HOST);
-        *req.request.method_mut() = method;
-        *req.request.uri_mut() = uri;
+        request.headers_mut().remove(header::HOST);
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
         req.url = Some(url);
         req.pool = pool;
         req.redirects += 1;

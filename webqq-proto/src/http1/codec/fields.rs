@@ -535,7 +535,7 @@ mod httparse_guarantee {
             wire.extend_from_slice(b": v\r\n\r\n");
             let mut slots = [httparse::EMPTY_HEADER; 4];
             let parsed = httparse::Response::new(&mut slots).parse(&wire);
-            let name_kept = matches!(parsed, Ok(_)) && slots[0].name.len() == 2;
+            let name_kept = parsed.is_ok() && slots[0].name.len() == 2;
             assert!(!name_kept, "byte {b:#04x} accepted in a name: {parsed:?}");
         }
     }
