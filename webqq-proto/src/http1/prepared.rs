@@ -88,13 +88,10 @@ impl PreparedRequest {
         self.inner.flags
     }
 
-    /// Appends the request with `extra` fields to `out` (what `encode_request_with` writes).
-    pub(crate) fn write_with(
-        &self,
-        extra: &[(HeaderName, HeaderValue)],
-        out: &mut BytesMut,
-    ) -> Result<(), EncodeError> {
-        self.inner.encoded.write_with(extra, out)
+    /// Appends the request with the agent's `extra` fields to `out` (what
+    /// `encode_request_with` writes; see `EncodedParts::write_with`).
+    pub(crate) fn write_with(&self, extra: &[(HeaderName, HeaderValue)], out: &mut BytesMut) {
+        self.inner.encoded.write_with(extra, out);
     }
 }
 
@@ -136,7 +133,7 @@ mod tests {
             for extra in [&extra[..], &extra[..1], &[]] {
                 let (mut want, mut got) = (BytesMut::new(), BytesMut::new());
                 encode_request_with(&request, extra, &mut want).unwrap();
-                prepared.write_with(extra, &mut got).unwrap();
+                prepared.write_with(extra, &mut got);
                 assert_eq!(got, want, "{} {}", request.method(), request.uri());
             }
         }

@@ -106,7 +106,10 @@ impl Source {
     ) -> Result<(), EncodeError> {
         match self {
             Source::Owned(request) => encode_request_with(request, extra, out),
-            Source::Prepared(prepared) => prepared.write_with(extra, out),
+            Source::Prepared(prepared) => {
+                prepared.write_with(extra, out);
+                Ok(())
+            }
         }
     }
 }

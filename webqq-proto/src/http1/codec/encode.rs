@@ -63,17 +63,16 @@ impl EncodedParts {
     }
 
     /// Appends the request with `extra` fields to `out`: the same bytes as
-    /// [`encode_request_with`] on the request these parts were made from.
-    pub(crate) fn write_with(
-        &self,
-        extra: &[(HeaderName, HeaderValue)],
-        out: &mut BytesMut,
-    ) -> Result<(), EncodeError> {
-        check_extra(extra)?;
+    /// [`encode_request_with`] on the request these parts were made from. The extra fields
+    /// are the agent's own (`Accept-Encoding`, the jar's `Cookie`: checked `HeaderValue`s,
+    /// never the encoder's names), so they are not checked again here (a debug assertion
+    /// holds that).
+    pub(crate) fn write_with(&self, extra: &[(HeaderName, HeaderValue)], out: &mut BytesMut) {
+        debug_assert!(check_extra(extra).is_ok());
+        out.reserve(self.start.len() + self.end.len() + 64);
         out.extend_from_slice(&self.start);
         put_extra(extra, out);
         out.extend_from_slice(&self.end);
-        Ok(())
     }
 }
 
