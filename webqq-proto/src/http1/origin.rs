@@ -56,7 +56,10 @@ impl Origin {
 
     /// Whether this is the origin of scheme, `host` (in any case) and port.
     pub(crate) fn is(&self, scheme: Scheme, host: &str, port: u16) -> bool {
-        self.scheme == scheme && self.port == port && self.host.eq_ignore_ascii_case(host)
+        // The host is usually written in lower case already: a byte comparison first.
+        self.scheme == scheme
+            && self.port == port
+            && (self.host == host || self.host.eq_ignore_ascii_case(host))
     }
 }
 

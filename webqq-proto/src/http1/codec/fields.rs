@@ -100,18 +100,37 @@ fn token_eq_lowercase(name: &[u8], lower: &[u8]) -> bool {
     name.len() == lower.len() && name.iter().zip(lower).all(|(&a, &b)| a | 0x20 == b)
 }
 
-/// Which [`Known`] names a head holds: a lookup of one it lacks (most are absent from most
-/// responses) answers without looking at the fields.
-#[derive(Debug, Clone, Copy, Default)]
-struct KnownSet(u8);
+/// Where the first field of each [`Known`] name is: a lookup of a name the head lacks (most
+/// are absent from most responses) answers without looking at the fields, and one of a name
+/// it holds starts at its first field.
+#[derive(Debug, Clone, Copy)]
+struct FirstOf([u8; KNOWN_NAMES]);
 
-impl KnownSet {
-    fn insert(&mut self, known: Known) {
-        self.0 |= 1 << known as u8;
+/// The number of [`Known`] variants.
+const KNOWN_NAMES: usize = Known::Location as usize + 1;
+/// No such field.
+const ABSENT: u8 = u8::MAX;
+
+impl Default for FirstOf {
+    fn default() -> Self {
+        FirstOf([ABSENT; KNOWN_NAMES])
+    }
+}
+
+impl FirstOf {
+    /// Field number `index` has the name `known`.
+    fn saw(&mut self, known: Known, index: usize) {
+        let slot = &mut self.0[known as usize];
+        if *slot == ABSENT {
+            // A first field past 253 is recorded as 254: lookups start there, still before it.
+            *slot = u8::try_from(index).unwrap_or(ABSENT - 1).min(ABSENT - 1);
+        }
     }
 
-    fn contains(self, known: Known) -> bool {
-        self.0 & (1 << known as u8) != 0
+    /// Where to start looking for `known`, or `None` when the head has no such field.
+    fn start(&self, known: Known) -> Option<usize> {
+        let slot = self.0[known as usize];
+        (slot != ABSENT).then_some(usize::from(slot))
     }
 }
 
@@ -130,7 +149,7 @@ struct Span {
 #[derive(Default)]
 pub(super) struct FieldsBuilder {
     spans: Vec<Span>,
-    present: KnownSet,
+    first: FirstOf,
 }
 
 impl FieldsBuilder {
@@ -138,7 +157,7 @@ impl FieldsBuilder {
     pub(super) fn with_capacity(fields: usize) -> Self {
         FieldsBuilder {
             spans: Vec::with_capacity(fields),
-            present: KnownSet::default(),
+            first: FirstOf::default(),
         }
     }
 
@@ -160,7 +179,7 @@ impl FieldsBuilder {
             return false;
         };
         let known = Known::of(name_bytes);
-        self.present.insert(known);
+        self.first.saw(known, self.spans.len());
         self.spans.push(Span {
             name_at,
             value_at,
@@ -196,7 +215,7 @@ pub struct Fields {
     /// Where each field is in `source`. Not inline: a head moves from the decoder to the
     /// caller's response through half a dozen values, and every byte of it is copied each time.
     spans: Vec<Span>,
-    present: KnownSet,
+    first: FirstOf,
     /// Boxed: heads move through events and queues, and an unbuilt map should not make
     /// each move 100 bytes longer.
     map: OnceLock<Box<HeaderMap>>,
@@ -208,7 +227,7 @@ impl Fields {
         Fields {
             source,
             spans: builder.spans,
-            present: builder.present,
+            first: builder.first,
             map: OnceLock::new(),
         }
     }
@@ -286,10 +305,9 @@ impl FieldLookup for Fields {
     fn values_of<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a [u8]> + 'a {
         let wanted = name.as_str().as_bytes();
         let known = Known::of_name(name);
-        let spans = if self.present.contains(known) {
-            &self.spans[..]
-        } else {
-            &[]
+        let spans = match self.first.start(known) {
+            Some(start) => &self.spans[start..],
+            None => &[],
         };
         spans
             .iter()
@@ -330,7 +348,7 @@ impl From<HeaderMap> for Fields {
         Fields {
             source: source.freeze(),
             spans: builder.spans,
-            present: builder.present,
+            first: builder.first,
             map: OnceLock::from(Box::new(map)),
         }
     }
@@ -443,6 +461,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Past the 254th field, where a first position is no longer recorded exactly.
+    #[test]
+    fn known_names_are_found_far_down_a_long_head() {
+        let names: Vec<String> = (0..300).map(|i| format!("x-f{i}")).collect();
+        let mut pairs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+        pairs[0] = ("Set-Cookie", "a=1");
+        pairs[280] = ("set-cookie", "b=2");
+        pairs[299] = ("Content-Length", "5");
+        pairs[260] = ("Connection", "close");
+        let f = fields(&pairs);
+        let cookies: Vec<&[u8]> = f.values_of(&http::header::SET_COOKIE).collect();
+        assert_eq!(cookies, [&b"a=1"[..], b"b=2"]);
+        assert_eq!(f.first(&http::header::CONTENT_LENGTH), Some(&b"5"[..]));
+        assert_eq!(f.first(&http::header::CONNECTION), Some(&b"close"[..]));
+        assert_eq!(f.first(&HeaderName::from_static("x-f298")), Some(&b"v"[..]));
+        assert!(!f.has(&http::header::LOCATION));
     }
 
     #[test]
