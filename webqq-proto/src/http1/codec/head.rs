@@ -138,10 +138,14 @@ impl HeadReader {
             };
             let value = value_at..value_at + field.value.len();
             if !fields.push(name_at..name_at + name.len(), value, name) {
-                return Err(DecodeError::Limit {
-                    what: "header field name bytes",
-                    limit: u64::from(u16::MAX),
-                });
+                // Only with limits raised past what `Fields` records: names of 64 KiB, heads
+                // of 4 GiB.
+                let (what, limit) = if name.len() > usize::from(u16::MAX) {
+                    ("bytes of a header field name", u64::from(u16::MAX))
+                } else {
+                    ("response head bytes", u64::from(u32::MAX))
+                };
+                return Err(DecodeError::Limit { what, limit });
             }
             folded |= is_folded(field, &config.leniency)?;
         }
@@ -327,4 +331,27 @@ fn reason_range(head: &[u8], lenient_spaces: bool) -> Range<usize> {
 /// Where the slice `part` (borrowed from `whole`) starts within `whole`.
 pub(super) fn offset_in(whole: &[u8], part: &[u8]) -> usize {
     part.as_ptr() as usize - whole.as_ptr() as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name longer than `Fields` records (only reachable with the head limit raised) is a
+    /// typed limit error, not a panic or a wrong name.
+    #[test]
+    fn a_name_over_64_kib_is_a_limit_error() {
+        let mut config = DecoderConfig::default();
+        config.limits.max_head_bytes = 200_000;
+        let name = "x".repeat(70_000);
+        let wire = format!("HTTP/1.1 200 OK\r\n{name}: v\r\nContent-Length: 0\r\n\r\n");
+        let mut buf = BytesMut::from(wire.as_bytes());
+        let mut reader = HeadReader::new(&config.leniency);
+        let err = reader
+            .read(&mut buf, &config, false)
+            .err()
+            .expect("an error");
+        assert!(err.is_limit(), "{err}");
+        assert!(err.to_string().contains("header field name"), "{err}");
+    }
 }
