@@ -170,14 +170,15 @@ impl FieldsBuilder {
         value: Range<usize>,
         name_bytes: &[u8],
     ) -> bool {
-        let (Ok(name_at), Ok(name_len), Ok(value_at), Ok(value_len)) = (
-            u32::try_from(name.start),
+        // Every position is at most the larger end, so one check covers all four.
+        let (Ok(name_len), Ok(_)) = (
             u16::try_from(name.len()),
-            u32::try_from(value.start),
-            u32::try_from(value.len()),
+            u32::try_from(name.end.max(value.end)),
         ) else {
             return false;
         };
+        let (name_at, value_at, value_len) =
+            (name.start as u32, value.start as u32, value.len() as u32);
         let known = Known::of(name_bytes);
         self.first.saw(known, self.spans.len());
         self.spans.push(Span {

@@ -119,18 +119,20 @@ impl HeadReader {
             DecodeError::Protocol(format!("status code {code:03} is not in 100..=999"))
         })?;
         let head = &buf[..len];
-        if !config.leniency.bare_lf {
-            let starts = response
-                .headers
-                .iter()
-                .map(|h| offset_in(head, h.name.as_bytes()));
-            check_crlf_line_ends(head, starts, "response head")?;
+        // The line-end rule of `check_crlf_line_ends`, checked in the pass that records the
+        // fields: the head ends in CRLF CRLF, and every field line starts after a CRLF.
+        let crlf_only = !config.leniency.bare_lf;
+        if crlf_only && !head.ends_with(b"\r\n\r\n") {
+            return Err(bare_lf("response head"));
         }
         let mut fields = FieldsBuilder::with_capacity(response.headers.len());
         let mut folded = false;
         for field in response.headers.iter() {
             let name = field.name.as_bytes();
             let name_at = offset_in(head, name);
+            if crlf_only && name_at >= 2 && head[name_at - 2..name_at] != *b"\r\n" {
+                return Err(bare_lf("response head"));
+            }
             let value_at = if field.value.is_empty() {
                 name_at
             } else {
@@ -256,10 +258,12 @@ pub(super) fn check_crlf_line_ends(
     if ends_ok && field_starts.all(|s| s < 2 || &block[s - 2..s] == b"\r\n") {
         Ok(())
     } else {
-        Err(DecodeError::Protocol(format!(
-            "bare LF line terminator in the {what}"
-        )))
+        Err(bare_lf(what))
     }
+}
+
+fn bare_lf(what: &str) -> DecodeError {
+    DecodeError::Protocol(format!("bare LF line terminator in the {what}"))
 }
 
 /// Whether a field's value holds an obs-fold to unfold (only accepted when
