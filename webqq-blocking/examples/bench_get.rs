@@ -4,16 +4,21 @@
 //! `../shared/peers` print, so `scripts/bench-peers` can run it beside them. With N = 0 it only
 //! builds the agent and driver (the baseline of the callgrind subtraction).
 //!
-//! The URI is parsed once, as the floor (`raw-get`) does; each request is a fresh
-//! `http::Request` with the agent's defaults (pool, cookies, `Accept-Encoding`, deadlines).
+//! The request is built once, as the floor (`raw-get`) builds its request bytes once, as a
+//! [`PreparedRequest`] (the API a WebQQ poll loop uses for a request it repeats), and
+//! submitted N times with the agent's defaults (pool, cookie jar, `Accept-Encoding`,
+//! deadlines, safe retries): each submit goes through the whole agent, only the checking
+//! and encoding of the request's own head are done once. `--fresh` builds a new
+//! `http::Request` per GET instead (`Driver::submit`).
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use webqq_blocking::Driver;
-use webqq_blocking::proto::http1::{Agent, AgentConfig, RequestOptions};
+use webqq_blocking::proto::http1::{Agent, AgentConfig, PreparedRequest, RequestOptions};
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let fresh = std::env::args().any(|a| a == "--fresh");
+    let mut args = std::env::args().skip(1).filter(|a| a != "--fresh");
     let url = args
         .next()
         .unwrap_or_else(|| "http://127.0.0.1:18080/small.json".to_string());
@@ -22,6 +27,12 @@ fn main() {
         .map(|s| s.parse().expect("N must be an integer"))
         .unwrap_or(100_000);
     let uri: http::Uri = url.parse().expect("URL");
+    let request = || {
+        http::Request::get(uri.clone())
+            .body(Bytes::new())
+            .expect("request")
+    };
+    let prepared = PreparedRequest::new(request()).expect("a request the agent can send");
 
     let agent: Agent<()> = Agent::new(AgentConfig::default(), Instant::now());
     let mut driver = Driver::new(agent, Duration::from_secs(10));
@@ -29,10 +40,11 @@ fn main() {
     let mut bytes = 0u64;
     let start = Instant::now();
     for _ in 0..n {
-        let request = http::Request::get(uri.clone())
-            .body(Bytes::new())
-            .expect("request");
-        driver.submit(request, RequestOptions::new(()));
+        if fresh {
+            driver.submit(request(), RequestOptions::new(()));
+        } else {
+            driver.submit_prepared(&prepared, RequestOptions::new(()));
+        }
         let (_, (), result) = driver.next_response().expect("one response per request");
         let response = result.expect("request failed");
         assert_eq!(response.status, 200, "unexpected status");

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use webqq_proto::http1::{
-    Agent, ConnId, ConnState, Input, Origin, Output, RequestError, RequestId, RequestOptions,
-    Response, Scheme,
+    Agent, ConnId, ConnState, Input, Origin, Output, PreparedRequest, RequestError, RequestId,
+    RequestOptions, Response, Scheme,
 };
 
 /// Bytes read per `read` call.
@@ -59,9 +59,10 @@ struct Socket {
     armed: bool,
     /// The read timeout set on the socket.
     read_timeout: Option<Duration>,
-    /// When it was last read (or connected): an idle connection unwatched since long ago is
-    /// probed before reuse.
-    last_read: Instant,
+    /// [`PROBE_IDLE_AFTER`] after it was last read (or connected): an idle connection left
+    /// unwatched past this is probed before reuse. Kept as the instant rather than the read
+    /// time, so that the check per request is a comparison, not a `duration_since`.
+    probe_after: Instant,
 }
 
 /// Runs an [`Agent`] on blocking sockets.
@@ -119,6 +120,15 @@ impl<T> Driver<T> {
         options: RequestOptions<T>,
     ) -> RequestId {
         self.agent.submit(request, options)
+    }
+
+    /// Submits a prepared request (see [`Agent::submit_prepared`]).
+    pub fn submit_prepared(
+        &mut self,
+        request: &PreparedRequest,
+        options: RequestOptions<T>,
+    ) -> RequestId {
+        self.agent.submit_prepared(request, options)
     }
 
     /// Drives the agent until a request finishes and returns it, or `None` when no request
@@ -264,7 +274,7 @@ impl<T> Driver<T> {
         for (&conn, socket) in &self.sockets {
             if !socket.armed && self.agent.conn_state(conn) == Some(ConnState::Idle) {
                 let now = *now.get_or_insert_with(Instant::now);
-                if now.duration_since(socket.last_read) > PROBE_IDLE_AFTER {
+                if now > socket.probe_after {
                     self.scratch.push(conn);
                 }
             }
@@ -291,7 +301,7 @@ impl<T> Driver<T> {
         let restored = socket.stream.set_nonblocking(false);
         match (result, restored) {
             (Err(e), _) if e.kind() == io::ErrorKind::WouldBlock => {
-                socket.last_read = Instant::now();
+                socket.probe_after = Instant::now() + PROBE_IDLE_AFTER;
             }
             (result, Ok(())) => self.feed_read(conn, result),
             (_, Err(e)) => self.agent.handle_input(Input::Failed {
@@ -307,7 +317,7 @@ impl<T> Driver<T> {
             Ok(0) => self.agent.handle_input(Input::Eof { conn }),
             Ok(n) => {
                 if let Some(socket) = self.sockets.get_mut(&conn) {
-                    socket.last_read = Instant::now();
+                    socket.probe_after = Instant::now() + PROBE_IDLE_AFTER;
                 }
                 self.agent.handle_input(Input::Data {
                     conn,
@@ -381,7 +391,7 @@ impl<T> Driver<T> {
                             arm,
                             armed: false,
                             read_timeout: None,
-                            last_read: Instant::now(),
+                            probe_after: Instant::now() + PROBE_IDLE_AFTER,
                         };
                         self.sockets.insert(conn, socket);
                         self.agent.handle_input(Input::Connected { conn });

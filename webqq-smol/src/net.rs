@@ -22,16 +22,16 @@ use crate::resolve::Resolver;
 /// buffer on the stack (only what arrived is copied out), so an idle one holds no buffer.
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
 
-/// A TLS byte stream (client or server side).
-pub(crate) trait TlsStream: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> TlsStream for T {}
+/// A TLS session (client or server side), or any other stream that reads and writes.
+pub(crate) trait Duplex: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Duplex for T {}
 
 /// A connection, plain or TLS.
 pub(crate) enum Connection {
     /// Plain TCP: its readiness can be awaited without a read.
     Plain(Async<TcpStream>),
     /// TLS over TCP (boxed: rustls' state is large).
-    Tls(Box<dyn TlsStream>),
+    Tls(Box<dyn Duplex>),
 }
 
 /// What a connection's reader saw.

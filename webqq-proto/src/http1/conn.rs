@@ -18,8 +18,9 @@ use http::{HeaderMap, Method};
 
 use super::codec::{DecodeError, DecodeEvent, DecoderConfig, ResponseDecoder, ResponseHead};
 use super::keep_alive::idle_limit_from_hint;
+use super::pool::PoolId;
 use super::retry::Attempt;
-use super::{ConnId, Origin, RequestId};
+use super::{ConnId, RequestId};
 
 /// Where a connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +71,8 @@ pub(crate) enum ConnEvent {
 #[derive(Debug)]
 pub(crate) struct Conn {
     pub(crate) id: ConnId,
-    pub(crate) origin: Origin,
+    /// The pool of the connection's origin.
+    pub(crate) pool: PoolId,
     state: ConnState,
     /// When the current state began (Idle: idle since).
     since: Instant,
@@ -94,10 +96,10 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    pub(crate) fn connecting(id: ConnId, origin: Origin, now: Instant, timeout: Duration) -> Self {
+    pub(crate) fn connecting(id: ConnId, pool: PoolId, now: Instant, timeout: Duration) -> Self {
         Conn {
             id,
-            origin,
+            pool,
             state: ConnState::Connecting,
             since: now,
             deadline: Some(now + timeout),

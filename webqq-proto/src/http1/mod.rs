@@ -17,6 +17,7 @@ mod keep_alive;
 mod options;
 mod origin;
 mod pool;
+mod prepared;
 mod redirect;
 mod response;
 mod retry;
@@ -35,6 +36,7 @@ pub use options::{
 };
 pub use origin::{Origin, Scheme};
 pub use pool::PoolStatus;
+pub use prepared::PreparedRequest;
 pub use redirect::redirect_method;
 pub use response::Response;
 pub use retry::{Attempt, is_idempotent, is_replayable, should_retry, should_retry_after_408};

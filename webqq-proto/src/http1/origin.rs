@@ -46,16 +46,34 @@ impl Origin {
     /// The origin of an absolute `http`/`https` URI, or `None` when the URI has no host or
     /// another scheme.
     pub fn from_uri(uri: &Uri) -> Option<Origin> {
-        let scheme = match uri.scheme_str()? {
-            s if s.eq_ignore_ascii_case("http") => Scheme::Http,
-            s if s.eq_ignore_ascii_case("https") => Scheme::Https,
-            _ => return None,
-        };
-        let (host, port) = host_and_port(uri);
-        let host = host.filter(|h| !h.is_empty())?.to_ascii_lowercase();
-        let port = port.unwrap_or(scheme.default_port());
-        Some(Origin { scheme, host, port })
+        let (scheme, host, port) = origin_parts(uri)?;
+        Some(Origin {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        })
     }
+
+    /// Whether this is the origin of scheme, `host` (in any case) and port.
+    pub(crate) fn is(&self, scheme: Scheme, host: &str, port: u16) -> bool {
+        // The host is usually written in lower case already: a byte comparison first.
+        self.scheme == scheme
+            && self.port == port
+            && (self.host == host || self.host.eq_ignore_ascii_case(host))
+    }
+}
+
+/// [`Origin::from_uri`] without the allocation of the lower-cased host: scheme, host as
+/// written, port.
+pub(crate) fn origin_parts(uri: &Uri) -> Option<(Scheme, &str, u16)> {
+    let scheme = match uri.scheme_str()? {
+        s if s.eq_ignore_ascii_case("http") => Scheme::Http,
+        s if s.eq_ignore_ascii_case("https") => Scheme::Https,
+        _ => return None,
+    };
+    let (host, port) = host_and_port(uri);
+    let host = host.filter(|h| !h.is_empty())?;
+    Some((scheme, host, port.unwrap_or(scheme.default_port())))
 }
 
 impl fmt::Display for Origin {

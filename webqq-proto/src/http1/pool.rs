@@ -1,9 +1,88 @@
 //! The per-origin pool: idle connections (most recently used first), the FIFO of requests
 //! waiting for a connection, and the counts that enforce the per-origin connection limit.
 //! The agent owns the connections themselves; this is only the bookkeeping.
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
+use super::origin::{Origin, Scheme};
 use super::{ConnId, RequestId};
+
+/// Up to this many origins a lookup compares them one by one (no allocation, no tree walk);
+/// beyond, it goes through an ordered index.
+const LINEAR_LOOKUP_ORIGINS: usize = 8;
+
+/// An origin's place in the agent's [`Pools`]: requests and connections name their pool by it,
+/// so that no request clones (allocates) or compares its origin's host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PoolId(usize);
+
+/// Every origin the agent has seen, with its pool. Origins are never forgotten (as before:
+/// one small record per origin the caller ever named).
+#[derive(Debug, Default)]
+pub(crate) struct Pools {
+    entries: Vec<(Origin, OriginPool)>,
+    index: BTreeMap<Origin, PoolId>,
+}
+
+impl Pools {
+    /// The pool of scheme, `host` (any case) and port, if that origin was seen.
+    pub(crate) fn find(&self, scheme: Scheme, host: &str, port: u16) -> Option<PoolId> {
+        if self.entries.len() <= LINEAR_LOOKUP_ORIGINS {
+            let at = self
+                .entries
+                .iter()
+                .position(|(o, _)| o.is(scheme, host, port))?;
+            return Some(PoolId(at));
+        }
+        let origin = Origin {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        };
+        self.index.get(&origin).copied()
+    }
+
+    /// The pool of scheme, `host` and port, made if missing.
+    pub(crate) fn id_of(&mut self, scheme: Scheme, host: &str, port: u16) -> PoolId {
+        if let Some(id) = self.find(scheme, host, port) {
+            return id;
+        }
+        let origin = Origin {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        };
+        let id = PoolId(self.entries.len());
+        self.index.insert(origin.clone(), id);
+        self.entries.push((origin, OriginPool::default()));
+        id
+    }
+
+    /// The pool of `origin`, if seen.
+    pub(crate) fn lookup(&self, origin: &Origin) -> Option<PoolId> {
+        self.index.get(origin).copied()
+    }
+
+    pub(crate) fn origin(&self, id: PoolId) -> &Origin {
+        &self.entries[id.0].0
+    }
+
+    pub(crate) fn get(&self, id: PoolId) -> &OriginPool {
+        &self.entries[id.0].1
+    }
+
+    pub(crate) fn get_mut(&mut self, id: PoolId) -> &mut OriginPool {
+        &mut self.entries[id.0].1
+    }
+
+    /// The pools with requests waiting, in the order their origins were first seen.
+    pub(crate) fn with_queue(&self) -> impl Iterator<Item = PoolId> + '_ {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, pool))| !pool.queue.is_empty())
+            .map(|(at, _)| PoolId(at))
+    }
+}
 
 /// What one origin's pool holds, as counts (see [`Agent::pool_status`](super::Agent::pool_status)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -4,50 +4,39 @@ use super::*;
 
 impl<T> Agent<T> {
     pub(super) fn dispatch_all(&mut self) {
-        let mut origins = std::mem::take(&mut self.scratch_origins);
-        origins.extend(
-            self.pools
-                .iter()
-                .filter(|(_, p)| !p.queue.is_empty())
-                .map(|(o, _)| o.clone()),
-        );
-        for origin in origins.drain(..) {
-            self.dispatch(&origin);
+        let mut pools = std::mem::take(&mut self.scratch_pools);
+        pools.extend(self.pools.with_queue());
+        for pool in pools.drain(..) {
+            self.dispatch(pool);
         }
-        self.scratch_origins = origins;
+        self.scratch_pools = pools;
     }
 
     /// Gives queued requests of `origin` idle connections (most recently used first), then
     /// opens connections for the rest within the limit.
-    pub(super) fn dispatch(&mut self, origin: &Origin) {
+    pub(super) fn dispatch(&mut self, pool_id: PoolId) {
         loop {
-            let Some(pool) = self.pools.get_mut(origin) else {
-                return;
-            };
+            let pool = self.pools.get_mut(pool_id);
             let Some(&id) = pool.queue.front() else { break };
             let Some(conn) = pool.checkout() else { break };
             pool.queue.pop_front();
             self.start_exchange(id, conn);
         }
-        let Some(pool) = self.pools.get(origin) else {
-            return;
-        };
+        let pool = self.pools.get(pool_id);
         // A limit of 0 would leave requests waiting for ever: at least one connection.
         for _ in 0..pool.conns_wanted(self.config.max_conns_per_origin.max(1)) {
-            self.open_conn(origin.clone(), None);
+            self.open_conn(pool_id, None);
         }
     }
 
     /// Asks the driver for a connection; `reserved` is the retry it is opened for.
-    pub(super) fn open_conn(&mut self, origin: Origin, reserved: Option<RequestId>) -> ConnId {
+    pub(super) fn open_conn(&mut self, pool: PoolId, reserved: Option<RequestId>) -> ConnId {
         let id = ConnId(self.next_conn);
         self.next_conn += 1;
         self.stats.connections_opened += 1;
-        self.pools
-            .entry(origin.clone())
-            .or_default()
-            .opening(reserved.is_none());
-        let mut conn = Conn::connecting(id, origin.clone(), self.now, self.config.connect_timeout);
+        self.pools.get_mut(pool).opening(reserved.is_none());
+        let origin = self.pools.origin(pool).clone();
+        let mut conn = Conn::connecting(id, pool, self.now, self.config.connect_timeout);
         conn.request = reserved;
         self.conns.insert(id, conn);
         self.out.push_back(Output::Connect { conn: id, origin });
@@ -62,7 +51,7 @@ impl<T> Agent<T> {
             return;
         }
         let reserved = c.request.take();
-        let pool = self.pools.entry(c.origin.clone()).or_default();
+        let pool = self.pools.get_mut(c.pool);
         pool.opened(reserved.is_none());
         match reserved {
             Some(id) => self.start_exchange(id, conn),
@@ -79,11 +68,9 @@ impl<T> Agent<T> {
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
-        let victim = c.request.or_else(|| {
-            self.pools
-                .get(&c.origin)
-                .and_then(|p| p.queue.front().copied())
-        });
+        let victim = c
+            .request
+            .or_else(|| self.pools.get(c.pool).queue.front().copied());
         self.close_conn(conn);
         if let Some(id) = victim {
             self.fail_request(id, error);
@@ -95,12 +82,11 @@ impl<T> Agent<T> {
         let Some(c) = self.conns.remove(&conn) else {
             return;
         };
-        if let Some(pool) = self.pools.get_mut(&c.origin) {
-            if c.state() == ConnState::Connecting {
-                pool.opened(c.request.is_none());
-            }
-            pool.closed(conn);
+        let pool = self.pools.get_mut(c.pool);
+        if c.state() == ConnState::Connecting {
+            pool.opened(c.request.is_none());
         }
+        pool.closed(conn);
         // A request's bytes not yet handed out must not be written to a dead connection.
         self.out
             .retain(|o| !matches!(o, Output::Write { conn: w, .. } if *w == conn));

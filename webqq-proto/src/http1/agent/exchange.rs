@@ -28,19 +28,16 @@ impl<T> Agent<T> {
             }
         }
         self.write_buf.clear();
-        if let Err(e) = encode_request_with(&req.request, &self.extra_fields, &mut self.write_buf) {
+        if let Err(e) = req.source.encode(&self.extra_fields, &mut self.write_buf) {
             // The connection was not touched: back to the pool.
             if let Some(c) = self.conns.get(&conn) {
-                self.pools
-                    .entry(c.origin.clone())
-                    .or_default()
-                    .checkin(conn);
+                self.pools.get_mut(c.pool).checkin(conn);
             }
             self.fail_request(id, RequestError::InvalidRequest(e));
             return;
         }
         let close_after = req.close_after;
-        let method = req.request.method().clone();
+        let method = req.source.request().method().clone();
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
@@ -90,7 +87,7 @@ impl<T> Agent<T> {
                     return;
                 }
                 let redirect = req.max_redirects > 0
-                    && redirect_method(head.status, req.request.method()).is_some()
+                    && redirect_method(head.status, req.source.request().method()).is_some()
                     && head.headers.has(&header::LOCATION);
                 let content = match head
                     .headers
@@ -101,6 +98,7 @@ impl<T> Agent<T> {
                         ContentDecoder::new(coding, self.config.decoder.limits.max_body_bytes)
                             .ok()
                             .flatten()
+                            .map(Box::new)
                     }
                     _ => None,
                 };
@@ -121,7 +119,7 @@ impl<T> Agent<T> {
             ConnEvent::End { trailers, reusable } => {
                 if reusable {
                     c.request = None;
-                    with_pool(&mut self.pools, &c.origin, |pool| pool.checkin(conn));
+                    self.pools.get_mut(c.pool).checkin(conn);
                     self.needs_dispatch = true;
                 } else {
                     self.close_conn(conn);
@@ -141,7 +139,7 @@ impl<T> Agent<T> {
                 let Some(req) = self.requests.get_mut(&id) else {
                     return;
                 };
-                let replayable = is_replayable(req.request.method(), req.replay);
+                let replayable = is_replayable(req.source.request().method(), req.replay);
                 let retry = !matches!(cause, Cause::Decode(_))
                     && should_retry(attempt, replayable, req.retried);
                 if retry {
@@ -161,8 +159,8 @@ impl<T> Agent<T> {
         req.retried = true;
         req.partial = None;
         self.stats.retries += 1;
-        let origin = req.origin.clone();
-        let fresh = self.open_conn(origin, Some(id));
+        let pool = req.pool;
+        let fresh = self.open_conn(pool, Some(id));
         if let Some(req) = self.requests.get_mut(&id) {
             req.place = Place::Reserved(fresh);
         }
@@ -211,7 +209,7 @@ impl<T> Agent<T> {
             headers: partial.head.headers,
             body: partial.body.finish(),
             trailers,
-            uri: std::mem::take(req.request.uri_mut()),
+            uri: req.source.take_uri(),
             attempts: req.attempts,
             reused: partial.reused,
             redirects: req.redirects,
@@ -234,8 +232,10 @@ impl<T> Agent<T> {
             .and_then(|v| std::str::from_utf8(v).ok())
             .unwrap_or("");
         let Some(base) = req.url(&mut self.urls) else {
-            let error =
-                RequestError::InvalidRedirect(format!("{} is not a URL", req.request.uri()));
+            let error = RequestError::InvalidRedirect(format!(
+                "{} is not a URL",
+                req.source.request().uri()
+            ));
             return self.fail_request(id, error);
         };
         let next = resolve_location(base, location).and_then(|url| {
@@ -243,21 +243,24 @@ impl<T> Agent<T> {
                 .as_str()
                 .parse()
                 .map_err(|e| format!("Location {location:?}: {e}"))?;
-            let origin =
-                Origin::from_uri(&uri).ok_or_else(|| format!("Location {location:?}: no host"))?;
-            Ok((url, uri, origin))
+            let (scheme, host, port) =
+                origin_parts(&uri).ok_or_else(|| format!("Location {location:?}: no host"))?;
+            let pool = self.pools.id_of(scheme, host, port);
+            Ok((url, uri, pool))
         });
-        let (url, uri, origin) = match next {
+        let (url, uri, pool) = match next {
             Ok(next) => next,
             Err(e) => return self.fail_request(id, RequestError::InvalidRedirect(e)),
         };
-        let Some((method, keep_body)) = redirect_method(head.status, req.request.method()) else {
+        let Some((method, keep_body)) = redirect_method(head.status, req.source.request().method())
+        else {
             // Unreachable: only a followed redirect status gets here. Answer rather than
             // leave the request without an outcome.
             let error = RequestError::InvalidRedirect(format!("status {}", head.status));
             return self.fail_request(id, error);
         };
-        let headers = req.request.headers_mut();
+        let request = req.source.to_mut();
+        let headers = request.headers_mut();
         if !keep_body {
             for name in [
                 header::CONTENT_LENGTH,
@@ -266,27 +269,27 @@ impl<T> Agent<T> {
             ] {
                 headers.remove(name);
             }
-            *req.request.body_mut() = Bytes::new();
+            *request.body_mut() = Bytes::new();
         }
-        if origin != req.origin {
+        if pool != req.pool {
             // Credentials the caller set by hand are for the origin they asked for; the jar
             // decides cookies for the new one.
-            req.request.headers_mut().remove(header::AUTHORIZATION);
+            request.headers_mut().remove(header::AUTHORIZATION);
             if req.own_cookie {
-                req.request.headers_mut().remove(header::COOKIE);
+                request.headers_mut().remove(header::COOKIE);
                 req.own_cookie = false;
             }
         }
-        req.request.headers_mut().remove(header::HOST);
-        *req.request.method_mut() = method;
-        *req.request.uri_mut() = uri;
+        request.headers_mut().remove(header::HOST);
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
         req.url = Some(url);
-        req.origin = origin.clone();
+        req.pool = pool;
         req.redirects += 1;
         req.attempts = 0;
         req.retried = false;
         req.place = Place::Queued;
-        self.pools.entry(origin).or_default().queue.push_front(id);
+        self.pools.get_mut(pool).queue.push_front(id);
         self.needs_dispatch = true;
     }
 
@@ -298,9 +301,7 @@ impl<T> Agent<T> {
                 self.delayed.remove(&(at, id));
             }
             Place::Queued => {
-                if let Some(pool) = self.pools.get_mut(&req.origin) {
-                    pool.queue.retain(|&q| q != id);
-                }
+                self.pools.get_mut(req.pool).queue.retain(|&q| q != id);
             }
             Place::Reserved(conn) | Place::OnConn(conn) => {
                 if self.conns.get(&conn).is_some_and(|c| c.request == Some(id)) {

@@ -6,7 +6,7 @@ mod dispatch;
 mod exchange;
 mod timers;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -19,7 +19,9 @@ use super::codec::{
 };
 use super::conn::{Cause, Conn, ConnEvent, ConnState};
 use super::io::IdMap;
-use super::pool::{OriginPool, PoolStatus};
+use super::origin::origin_parts;
+use super::pool::{PoolId, PoolStatus, Pools};
+use super::prepared::{PreparedRequest, RequestFlags};
 use super::redirect::{redirect_method, resolve_location};
 use super::retry::{Attempt, is_replayable, should_retry, should_retry_after_408};
 use super::url_cache::UrlCache;
@@ -53,16 +55,70 @@ enum Place {
 struct Partial {
     head: ResponseHead,
     body: BodyBuf,
-    content: Option<ContentDecoder>,
+    /// Boxed: it is large (an inflater's state) and most responses have none, while the
+    /// record holding it is moved several times per response.
+    content: Option<Box<ContentDecoder>>,
     /// The response is a redirect that will be followed: its body is dropped.
     redirect: bool,
     reused: bool,
 }
 
+/// What a request sends: the caller's own `http::Request`, or a prepared one shared with
+/// other submits (copied into an owned one only when a redirect changes it).
+///
+/// Boxed when owned: the request record is moved in and out of the request table, and a
+/// 256-byte `http::Request` inline would make each move four times longer.
+enum Source {
+    Owned(Box<Request<Bytes>>),
+    Prepared(PreparedRequest),
+}
+
+impl Source {
+    fn request(&self) -> &Request<Bytes> {
+        match self {
+            Source::Owned(request) => request,
+            Source::Prepared(prepared) => prepared.request(),
+        }
+    }
+
+    fn to_mut(&mut self) -> &mut Request<Bytes> {
+        if let Source::Prepared(prepared) = self {
+            *self = Source::Owned(Box::new(prepared.request().clone()));
+        }
+        match self {
+            Source::Owned(request) => request,
+            Source::Prepared(_) => unreachable!("made owned above"),
+        }
+    }
+
+    /// The URI, for the response (the request is not sent again after this).
+    fn take_uri(&mut self) -> Uri {
+        match self {
+            Source::Owned(request) => std::mem::take(request.uri_mut()),
+            Source::Prepared(prepared) => prepared.request().uri().clone(),
+        }
+    }
+
+    fn encode(
+        &self,
+        extra: &[(HeaderName, HeaderValue)],
+        out: &mut BytesMut,
+    ) -> Result<(), EncodeError> {
+        match self {
+            Source::Owned(request) => encode_request_with(request, extra, out),
+            Source::Prepared(prepared) => {
+                prepared.write_with(extra, out);
+                Ok(())
+            }
+        }
+    }
+}
+
 struct Req<T> {
     tag: T,
-    request: Request<Bytes>,
-    origin: Origin,
+    source: Source,
+    /// The pool of the request's origin.
+    pool: PoolId,
     /// The request's URL for the cookie jar and redirects, parsed on first use (many
     /// requests need neither).
     url: Option<Url>,
@@ -121,9 +177,9 @@ pub struct Agent<T> {
     next_conn: u64,
     next_request: u64,
     conns: IdMap<ConnId, Conn>,
-    /// Ordered, so that the agent's outputs do not depend on a hash seed: a run is
-    /// reproducible (design.md rule 1).
-    pools: BTreeMap<Origin, OriginPool>,
+    /// In the order origins were first seen, so that the agent's outputs do not depend on a
+    /// hash seed: a run is reproducible (design.md rule 1).
+    pools: Pools,
     requests: IdMap<RequestId, Req<T>>,
     delayed: BTreeSet<(Instant, RequestId)>,
     needs_dispatch: bool,
@@ -131,7 +187,7 @@ pub struct Agent<T> {
     write_buf: BytesMut,
     scratch_conns: Vec<ConnId>,
     scratch_requests: Vec<RequestId>,
-    scratch_origins: Vec<Origin>,
+    scratch_pools: Vec<PoolId>,
     /// Fields added to the request being encoded (`Accept-Encoding`, `Cookie`); reused.
     extra_fields: Vec<(HeaderName, HeaderValue)>,
     jar: CookieJar,
@@ -154,7 +210,7 @@ impl<T> Req<T> {
     /// that `http` accepted, in which case cookies are neither sent nor stored for it.
     fn url(&mut self, cache: &mut UrlCache) -> Option<&Url> {
         if self.url.is_none() {
-            self.url = cache.get(self.request.uri());
+            self.url = cache.get(self.source.request().uri());
         }
         self.url.as_ref()
     }
@@ -169,7 +225,7 @@ impl<T> Agent<T> {
             next_conn: 0,
             next_request: 0,
             conns: IdMap::default(),
-            pools: BTreeMap::new(),
+            pools: Pools::default(),
             requests: IdMap::default(),
             delayed: BTreeSet::new(),
             needs_dispatch: false,
@@ -177,7 +233,7 @@ impl<T> Agent<T> {
             write_buf: BytesMut::new(),
             scratch_conns: Vec::new(),
             scratch_requests: Vec::new(),
-            scratch_origins: Vec::new(),
+            scratch_pools: Vec::new(),
             extra_fields: Vec::new(),
             jar: CookieJar::new(),
             urls: UrlCache::default(),
@@ -203,8 +259,8 @@ impl<T> Agent<T> {
     /// What the pool of `origin` holds now.
     pub fn pool_status(&self, origin: &Origin) -> PoolStatus {
         self.pools
-            .get(origin)
-            .map(OriginPool::status)
+            .lookup(origin)
+            .map(|id| self.pools.get(id).status())
             .unwrap_or_default()
     }
 
@@ -233,17 +289,51 @@ impl<T> Agent<T> {
     /// [`Output::Response`] with the returned id follows, unless the request is cancelled.
     /// A request the agent cannot send is answered with an error at the next poll.
     pub fn submit(&mut self, request: Request<Bytes>, options: RequestOptions<T>) -> RequestId {
-        let id = RequestId(self.next_request);
-        self.next_request += 1;
-        self.stats.requests += 1;
-        let Some(origin) = Origin::from_uri(request.uri()) else {
+        let Some((scheme, host, port)) = origin_parts(request.uri()) else {
+            let id = self.next_request_id();
             let err =
                 EncodeError::InvalidUri(format!("{}: not an absolute http(s) URI", request.uri()));
             self.emit_response(id, options.tag, Err(RequestError::InvalidRequest(err)));
             return id;
         };
-        let accept_encoding =
-            self.config.accept_encoding && !request.headers().contains_key(header::ACCEPT_ENCODING);
+        let pool = self.pools.id_of(scheme, host, port);
+        let flags = RequestFlags::of(request.headers());
+        self.enqueue(Source::Owned(Box::new(request)), pool, flags, options)
+    }
+
+    /// [`submit`](Self::submit) for a request prepared once and sent many times: the same
+    /// outcome, without building, checking and encoding the request again (see
+    /// [`PreparedRequest`]).
+    pub fn submit_prepared(
+        &mut self,
+        request: &PreparedRequest,
+        options: RequestOptions<T>,
+    ) -> RequestId {
+        let origin = request.origin();
+        let pool = self.pools.id_of(origin.scheme, &origin.host, origin.port);
+        self.enqueue(
+            Source::Prepared(request.clone()),
+            pool,
+            request.flags(),
+            options,
+        )
+    }
+
+    fn next_request_id(&mut self) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        self.stats.requests += 1;
+        id
+    }
+
+    fn enqueue(
+        &mut self,
+        source: Source,
+        pool: PoolId,
+        flags: RequestFlags,
+        options: RequestOptions<T>,
+    ) -> RequestId {
+        let id = self.next_request_id();
         let place = match options.not_before {
             Some(at) if at > self.now => Place::Delayed(at),
             _ => Place::Queued,
@@ -253,22 +343,20 @@ impl<T> Agent<T> {
                 self.delayed.insert((at, id));
             }
             _ => {
-                with_pool(&mut self.pools, &origin, |pool| pool.queue.push_back(id));
+                self.pools.get_mut(pool).queue.push_back(id);
                 self.needs_dispatch = true;
             }
         }
-        let own_cookie = request.headers().contains_key(header::COOKIE);
-        let close_after = wants_close(request.headers());
         self.requests.insert(
             id,
             Req {
                 tag: options.tag,
-                request,
-                origin,
+                source,
+                pool,
                 url: None,
-                own_cookie,
-                accept_encoding,
-                close_after,
+                own_cookie: flags.own_cookie,
+                accept_encoding: self.config.accept_encoding && !flags.accept_encoding_given,
+                close_after: flags.close_after,
                 deadline: options.deadline,
                 head_timeout: options.head_timeout.or(self.config.head_timeout),
                 replay: options.replay,
@@ -401,32 +489,10 @@ impl<T> Agent<T> {
     }
 }
 
-/// Runs `f` on the pool of `origin`, made if missing. Looks up before cloning the key: a
-/// clone (an allocation) per request just to find an existing pool was a measurable cost.
-fn with_pool<R>(
-    pools: &mut BTreeMap<Origin, OriginPool>,
-    origin: &Origin,
-    f: impl FnOnce(&mut OriginPool) -> R,
-) -> R {
-    match pools.get_mut(origin) {
-        Some(pool) => f(pool),
-        None => f(pools.entry(origin.clone()).or_default()),
-    }
-}
-
-/// RFC 9112 §9.6: a request with the `close` connection option ends its connection.
-fn wants_close(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|token| token.trim().eq_ignore_ascii_case("close"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http1::prepared::wants_close;
 
     #[test]
     fn connection_close_tokens() {
@@ -441,5 +507,91 @@ mod tests {
             h.insert(header::CONNECTION, HeaderValue::from_static(value));
             assert_eq!(wants_close(&h), want, "{value}");
         }
+    }
+
+    /// Connects the agent's pending connection and returns what it writes next.
+    fn next_write(agent: &mut Agent<u8>, now: Instant) -> (ConnId, Bytes) {
+        loop {
+            match agent.poll_output(now) {
+                Output::Connect { conn, .. } => agent.handle_input(Input::Connected { conn }),
+                Output::Write { conn, bytes } => return (conn, bytes),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    fn next_response(agent: &mut Agent<u8>, now: Instant) -> Box<Response> {
+        loop {
+            match agent.poll_output(now) {
+                Output::Response { result, .. } => return result.unwrap(),
+                Output::Timeout(_) => panic!("no response"),
+                _ => {}
+            }
+        }
+    }
+
+    /// A prepared request is sent as the same request submitted fresh each time would be:
+    /// same bytes, the jar's new cookies, and redirects followed from it.
+    #[test]
+    fn prepared_requests_behave_as_fresh_ones() {
+        let now = Instant::now();
+        let build = || {
+            Request::get("http://w.qq.com/poll")
+                .header("referer", "http://w.qq.com/")
+                .body(Bytes::new())
+                .unwrap()
+        };
+        let prepared = PreparedRequest::new(build()).unwrap();
+        let config = AgentConfig::default();
+        let (mut fresh, mut shared) = (Agent::new(config.clone(), now), Agent::new(config, now));
+        let answers: [&[u8]; 3] = [
+            b"HTTP/1.1 200 OK\r\nSet-Cookie: ptwebqq=abc; Path=/\r\nContent-Length: 1\r\n\r\na",
+            b"HTTP/1.1 302 Found\r\nLocation: /moved\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb",
+        ];
+        for (round, answer) in answers.iter().take(2).enumerate() {
+            let options = || RequestOptions::new(0u8).follow_redirects(1);
+            fresh.submit(build(), options());
+            shared.submit_prepared(&prepared, options());
+            let (a, wrote_fresh) = next_write(&mut fresh, now);
+            let (b, wrote_shared) = next_write(&mut shared, now);
+            assert_eq!(wrote_shared, wrote_fresh, "round {round}");
+            if round == 1 {
+                let wire = String::from_utf8_lossy(&wrote_shared);
+                assert!(wire.contains("cookie: ptwebqq=abc\r\n"), "{wire}");
+            }
+            fresh.handle_input(Input::Data {
+                conn: a,
+                bytes: answer,
+            });
+            shared.handle_input(Input::Data {
+                conn: b,
+                bytes: answer,
+            });
+            if round == 0 {
+                assert_eq!(next_response(&mut shared, now).body, "a");
+                next_response(&mut fresh, now);
+            } else {
+                // The redirect: the next hop is written by both alike.
+                let (a, hop_fresh) = next_write(&mut fresh, now);
+                let (b, hop_shared) = next_write(&mut shared, now);
+                assert_eq!(hop_shared, hop_fresh);
+                assert!(hop_shared.starts_with(b"GET /moved HTTP/1.1\r\n"));
+                fresh.handle_input(Input::Data {
+                    conn: a,
+                    bytes: answers[2],
+                });
+                shared.handle_input(Input::Data {
+                    conn: b,
+                    bytes: answers[2],
+                });
+                let response = next_response(&mut shared, now);
+                assert_eq!((response.redirects, &response.body[..]), (1, &b"b"[..]));
+                assert_eq!(response.uri, "http://w.qq.com/moved");
+                next_response(&mut fresh, now);
+            }
+        }
+        // The prepared request itself is untouched by the redirect.
+        assert_eq!(prepared.request().uri(), "http://w.qq.com/poll");
     }
 }

@@ -21,11 +21,7 @@ impl<T> Agent<T> {
             self.delayed.pop_first();
             if let Some(req) = self.requests.get_mut(&id) {
                 req.place = Place::Queued;
-                self.pools
-                    .entry(req.origin.clone())
-                    .or_default()
-                    .queue
-                    .push_back(id);
+                self.pools.get_mut(req.pool).queue.push_back(id);
                 self.needs_dispatch = true;
             }
         }

@@ -133,7 +133,10 @@ impl ResponseDecoder {
     /// or at [`decode_eof`](Self::decode_eof); the result at EOF is the same for any split.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<DecodeEvent>, DecodeError> {
         let result = self.step(buf);
-        self.fail_on_error(result)
+        if let Err(e) = &result {
+            self.state = State::Failed(e.clone());
+        }
+        result
     }
 
     /// The connection ended: returns the next event that the end makes possible (the end of

@@ -28,13 +28,65 @@ pub fn encode_request_with(
     extra: &[(HeaderName, HeaderValue)],
     out: &mut BytesMut,
 ) -> Result<(), EncodeError> {
+    check_extra(extra)?;
+    let extra_len: usize = extra
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum();
+    out.reserve(estimated_len(req) + extra_len);
+    let length = encode_start(req, out)?;
+    put_extra(extra, out);
+    encode_end(length, req.body(), out);
+    Ok(())
+}
+
+/// A request encoded once, in the two parts that surround the fields a client adds per
+/// attempt (see [`encode_request_with`]): `start` (request line, `Host`, the request's own
+/// fields) and `end` (`Content-Length`, the empty line, the body).
+#[derive(Debug, Clone)]
+pub(crate) struct EncodedParts {
+    pub start: Bytes,
+    pub end: Bytes,
+}
+
+impl EncodedParts {
+    /// Encodes `req` (the checks of [`encode_request`]).
+    pub(crate) fn new(req: &http::Request<Bytes>) -> Result<EncodedParts, EncodeError> {
+        let mut out = BytesMut::with_capacity(estimated_len(req));
+        let length = encode_start(req, &mut out)?;
+        let start = out.split().freeze();
+        encode_end(length, req.body(), &mut out);
+        Ok(EncodedParts {
+            start,
+            end: out.freeze(),
+        })
+    }
+
+    /// Appends the request with `extra` fields to `out`: the same bytes as
+    /// [`encode_request_with`] on the request these parts were made from. The extra fields
+    /// are the agent's own (`Accept-Encoding`, the jar's `Cookie`: checked `HeaderValue`s,
+    /// never the encoder's names), so they are not checked again here (a debug assertion
+    /// holds that).
+    pub(crate) fn write_with(&self, extra: &[(HeaderName, HeaderValue)], out: &mut BytesMut) {
+        debug_assert!(check_extra(extra).is_ok());
+        out.reserve(self.start.len() + self.end.len() + 64);
+        out.extend_from_slice(&self.start);
+        put_extra(extra, out);
+        out.extend_from_slice(&self.end);
+    }
+}
+
+/// Checks `req` and writes its request line, `Host` and own fields; returns the
+/// `Content-Length` to write after the extra fields, if any. On error `out` is untouched.
+fn encode_start(
+    req: &http::Request<Bytes>,
+    out: &mut BytesMut,
+) -> Result<Option<usize>, EncodeError> {
     let uri = req.uri();
     let target = origin_form(uri)?;
     let headers = req.headers();
     check_headers(headers)?;
-    check_extra(extra)?;
-    let body = req.body();
-    let length = content_length(req.method(), headers, body.len())?;
+    let length = content_length(req.method(), headers, req.body().len())?;
     let host = if headers.contains_key(HOST) {
         None
     } else {
@@ -42,7 +94,6 @@ pub fn encode_request_with(
     };
     let mut digits = [0u8; 20];
 
-    out.reserve(estimated_len(req, target, extra));
     out.put_slice(req.method().as_str().as_bytes());
     out.put_u8(b' ');
     out.put_slice(target.as_bytes());
@@ -56,15 +107,26 @@ pub fn encode_request_with(
         }
         out.put_slice(b"\r\n");
     }
-    for (name, value) in headers.iter().chain(extra.iter().map(|(n, v)| (n, v))) {
+    for (name, value) in headers {
         put_field(out, name.as_str().as_bytes(), value.as_bytes());
     }
+    Ok(length)
+}
+
+fn put_extra(extra: &[(HeaderName, HeaderValue)], out: &mut BytesMut) {
+    for (name, value) in extra {
+        put_field(out, name.as_str().as_bytes(), value.as_bytes());
+    }
+}
+
+/// Writes `Content-Length` (when `length` is given), the empty line and the body.
+fn encode_end(length: Option<usize>, body: &Bytes, out: &mut BytesMut) {
     if let Some(length) = length {
+        let mut digits = [0u8; 20];
         put_field(out, b"content-length", decimal(length as u64, &mut digits));
     }
     out.put_slice(b"\r\n");
     out.put_slice(body);
-    Ok(())
 }
 
 fn put_field(out: &mut BytesMut, name: &[u8], value: &[u8]) {
@@ -74,18 +136,14 @@ fn put_field(out: &mut BytesMut, name: &[u8], value: &[u8]) {
     out.put_slice(b"\r\n");
 }
 
-fn estimated_len(
-    req: &http::Request<Bytes>,
-    target: &str,
-    extra: &[(HeaderName, HeaderValue)],
-) -> usize {
+fn estimated_len(req: &http::Request<Bytes>) -> usize {
     let fields: usize = req
         .headers()
         .iter()
-        .chain(extra.iter().map(|(n, v)| (n, v)))
         .map(|(n, v)| n.as_str().len() + v.len() + 4)
         .sum();
-    req.method().as_str().len() + target.len() + fields + req.body().len() + 96
+    let target = req.uri().path_and_query().map_or(1, |pq| pq.as_str().len());
+    req.method().as_str().len() + target + fields + req.body().len() + 96
 }
 
 /// RFC 9112 §3.2.1: "origin-form = absolute-path [ "?" query ]"; an empty path is sent as

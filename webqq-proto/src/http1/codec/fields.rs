@@ -1,14 +1,15 @@
-//! A received field section kept as it came: each field's parsed name and its value as a
-//! zero-copy slice of the head. The `http::HeaderMap` view (a hash table of validated
-//! `HeaderValue`s, two allocations and a hash per field) is built only when someone asks for
-//! it; the decoder's and the agent's own questions (framing, `Keep-Alive`, `Set-Cookie`,
-//! `Location`, `Content-Encoding`) are answered from the list, which for the handful of
-//! fields a response carries is faster than hashing.
+//! A received field section kept as it came: the head's bytes (one shared `Bytes`, no copy)
+//! and, per field, where its name and value are in them (one allocation per head, nothing per
+//! field). The `http::HeaderMap` view (a hash
+//! table of validated `HeaderValue`s, two allocations and a hash per field) is built only when
+//! someone asks for it; the decoder's and the agent's own questions (framing, `Keep-Alive`,
+//! `Set-Cookie`, `Location`, `Content-Encoding`) are answered from the positions: each field's
+//! name was classified once when decoded, so such a lookup compares one byte per field.
 use std::fmt;
-use std::ops::Deref;
+use std::ops::{Deref, Range};
 use std::sync::OnceLock;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// Looking up field values by name: what the framing rules need, from a [`HeaderMap`] or a
@@ -34,52 +35,252 @@ impl FieldLookup for HeaderMap {
     }
 }
 
+/// The names the client itself looks up, recognised once per field when a head is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
+enum Known {
+    /// Any other name: looked up by comparing its bytes.
+    #[default]
+    Other,
+    ContentLength,
+    TransferEncoding,
+    Connection,
+    KeepAlive,
+    SetCookie,
+    ContentEncoding,
+    Location,
+}
+
+impl Known {
+    /// The name received as `name` (a token: httparse checked it). RFC 9110 §5.1: "Field names
+    /// are case-insensitive".
+    fn of(name: &[u8]) -> Known {
+        let is = |known: &[u8]| token_eq_lowercase(name, known);
+        match name.len() {
+            8 if is(b"location") => Known::Location,
+            10 if is(b"connection") => Known::Connection,
+            10 if is(b"keep-alive") => Known::KeepAlive,
+            10 if is(b"set-cookie") => Known::SetCookie,
+            14 if is(b"content-length") => Known::ContentLength,
+            16 if is(b"content-encoding") => Known::ContentEncoding,
+            17 if is(b"transfer-encoding") => Known::TransferEncoding,
+            _ => Known::Other,
+        }
+    }
+
+    /// The name looked up: the standard ones compare as the small numbers `http` makes them.
+    fn of_name(name: &HeaderName) -> Known {
+        use http::header::{
+            CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, LOCATION, SET_COOKIE, TRANSFER_ENCODING,
+        };
+        if *name == CONTENT_LENGTH {
+            Known::ContentLength
+        } else if *name == TRANSFER_ENCODING {
+            Known::TransferEncoding
+        } else if *name == CONNECTION {
+            Known::Connection
+        } else if *name == SET_COOKIE {
+            Known::SetCookie
+        } else if *name == CONTENT_ENCODING {
+            Known::ContentEncoding
+        } else if *name == LOCATION {
+            Known::Location
+        } else if name.as_str() == "keep-alive" {
+            Known::KeepAlive
+        } else {
+            Known::Other
+        }
+    }
+}
+
+/// Whether the token `name` equals `lower` (lower-case letters and `-`) ignoring case. For
+/// such bytes `b | 0x20` is exact: only `A`..`Z` map onto `a`..`z`, and the only other byte
+/// mapping onto `-` (0x2d) is CR (0x0d), which is not a token byte.
+fn token_eq_lowercase(name: &[u8], lower: &[u8]) -> bool {
+    name.len() == lower.len() && name.iter().zip(lower).all(|(&a, &b)| a | 0x20 == b)
+}
+
+/// Where the first field of each [`Known`] name is: a lookup of a name the head lacks (most
+/// are absent from most responses) answers without looking at the fields, and one of a name
+/// it holds starts at its first field.
+#[derive(Debug, Clone, Copy)]
+struct FirstOf([u8; KNOWN_NAMES]);
+
+/// The number of [`Known`] variants.
+const KNOWN_NAMES: usize = Known::Location as usize + 1;
+/// No such field.
+const ABSENT: u8 = u8::MAX;
+
+impl Default for FirstOf {
+    fn default() -> Self {
+        FirstOf([ABSENT; KNOWN_NAMES])
+    }
+}
+
+impl FirstOf {
+    /// Field number `index` has the name `known`.
+    fn saw(&mut self, known: Known, index: usize) {
+        let slot = &mut self.0[known as usize];
+        if *slot == ABSENT {
+            // A first field past 253 is recorded as 254: lookups start there, still before it.
+            *slot = u8::try_from(index).unwrap_or(ABSENT - 1).min(ABSENT - 1);
+        }
+    }
+
+    /// Where to start looking for `known`, or `None` when the head has no such field.
+    fn start(&self, known: Known) -> Option<usize> {
+        let slot = self.0[known as usize];
+        (slot != ABSENT).then_some(usize::from(slot))
+    }
+}
+
+/// Where one field is in the source bytes. Offsets are `u32`: a head is at most
+/// `max_head_bytes` long, far below 4 GiB (the decoder refuses a longer limit's overflow).
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    name_at: u32,
+    value_at: u32,
+    value_len: u32,
+    name_len: u16,
+    known: Known,
+}
+
+/// Builds the field positions of one head while it is parsed; see [`Fields::from_parts`].
+#[derive(Default)]
+pub(super) struct FieldsBuilder {
+    spans: Vec<Span>,
+    first: FirstOf,
+}
+
+impl FieldsBuilder {
+    /// A builder with room for `fields` fields.
+    pub(super) fn with_capacity(fields: usize) -> Self {
+        FieldsBuilder {
+            spans: Vec::with_capacity(fields),
+            first: FirstOf::default(),
+        }
+    }
+
+    /// Records a field whose name and value are at these positions of the head. Positions
+    /// must fit in `u32` and names in `u16` (the head limit is checked before: see
+    /// `config::MAX_HEAD_BYTES`); a longer one is an error for the caller to report.
+    pub(super) fn push(
+        &mut self,
+        name: Range<usize>,
+        value: Range<usize>,
+        name_bytes: &[u8],
+    ) -> bool {
+        // Every position is at most the larger end, so one check covers all four.
+        let (Ok(name_len), Ok(_)) = (
+            u16::try_from(name.len()),
+            u32::try_from(name.end.max(value.end)),
+        ) else {
+            return false;
+        };
+        let (name_at, value_at, value_len) =
+            (name.start as u32, value.start as u32, value.len() as u32);
+        let known = Known::of(name_bytes);
+        self.first.saw(known, self.spans.len());
+        self.spans.push(Span {
+            name_at,
+            value_at,
+            value_len,
+            name_len,
+            known,
+        });
+        true
+    }
+
+    /// The (name, value) positions recorded so far.
+    pub(super) fn ranges(&self) -> impl Iterator<Item = (Range<usize>, Range<usize>)> + '_ {
+        self.spans.iter().map(|span| {
+            let name_at = span.name_at as usize;
+            (
+                name_at..name_at + usize::from(span.name_len),
+                Fields::value_range(span),
+            )
+        })
+    }
+}
+
 /// The header fields of a decoded response, in the order received.
 ///
 /// Dereferences to an [`http::HeaderMap`] (built on first use and kept), so it reads like
-/// one: `head.headers["content-type"]`, `.get(..)`, `.iter()`. Values were checked at decode
-/// time to be valid `HeaderValue`s.
+/// one: `head.headers["content-type"]`, `.get(..)`, `.iter()`. Names were checked at decode
+/// time to be tokens and values to be valid `HeaderValue`s (httparse refuses what `http`
+/// refuses; tests below hold it to that).
 #[derive(Clone, Default)]
 pub struct Fields {
-    entries: Vec<(HeaderName, Bytes)>,
+    /// The bytes the positions point into: the whole head as received.
+    source: Bytes,
+    /// Where each field is in `source`. Not inline: a head moves from the decoder to the
+    /// caller's response through half a dozen values, and every byte of it is copied each time.
+    spans: Vec<Span>,
+    first: FirstOf,
     /// Boxed: heads move through events and queues, and an unbuilt map should not make
     /// each move 100 bytes longer.
     map: OnceLock<Box<HeaderMap>>,
 }
 
 impl Fields {
-    /// Fields from (name, value) pairs whose values are valid `HeaderValue` bytes (the decoder
-    /// checks them).
-    pub(super) fn from_checked(entries: Vec<(HeaderName, Bytes)>) -> Self {
+    /// Fields at the positions `builder` recorded in `source` (the head they were parsed from).
+    pub(super) fn from_parts(source: Bytes, builder: FieldsBuilder) -> Self {
         Fields {
-            entries,
+            source,
+            spans: builder.spans,
+            first: builder.first,
             map: OnceLock::new(),
         }
     }
 
     /// Number of fields (a name sent twice counts twice).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.spans.len()
     }
 
     /// True when the head had no fields.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
-    /// The fields as (name, raw value) pairs in the order received, without building the map.
-    pub fn raw(&self) -> impl Iterator<Item = (&HeaderName, &[u8])> {
-        self.entries.iter().map(|(n, v)| (n, v.as_ref()))
+    /// The fields as (name as received, raw value) pairs in the order received, without
+    /// building the map. Names are tokens (RFC 9110 §5.6.2), so ASCII.
+    pub fn raw(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.spans.iter().map(|span| {
+            let name = self.name_bytes(span);
+            (
+                std::str::from_utf8(name).unwrap_or_default(),
+                self.value_bytes(span),
+            )
+        })
+    }
+
+    fn name_bytes(&self, span: &Span) -> &[u8] {
+        let at = span.name_at as usize;
+        &self.source[at..at + usize::from(span.name_len)]
+    }
+
+    fn value_range(span: &Span) -> Range<usize> {
+        let at = span.value_at as usize;
+        at..at + span.value_len as usize
+    }
+
+    fn value_bytes(&self, span: &Span) -> &[u8] {
+        &self.source[Self::value_range(span)]
     }
 
     /// The `HeaderMap` view, built on first use.
     pub fn map(&self) -> &HeaderMap {
         self.map.get_or_init(|| {
-            let mut map = HeaderMap::with_capacity(self.entries.len());
-            for (name, value) in &self.entries {
-                // Cannot fail: every value passed `is_valid_value` when decoded.
-                if let Ok(value) = HeaderValue::from_maybe_shared(value.clone()) {
-                    map.append(name.clone(), value);
+            let spans = &self.spans;
+            let mut map = HeaderMap::with_capacity(spans.len());
+            for span in spans {
+                // Cannot fail: names and values were checked when decoded (see the type's doc).
+                let name = HeaderName::from_bytes(self.name_bytes(span));
+                let value =
+                    HeaderValue::from_maybe_shared(self.source.slice(Self::value_range(span)));
+                if let (Ok(name), Ok(value)) = (name, value) {
+                    map.append(name, value);
                 }
             }
             Box::new(map)
@@ -103,10 +304,21 @@ pub(super) fn is_valid_value(value: &[u8]) -> bool {
 
 impl FieldLookup for Fields {
     fn values_of<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.entries
+        let wanted = name.as_str().as_bytes();
+        let known = Known::of_name(name);
+        let spans = match self.first.start(known) {
+            Some(start) => &self.spans[start..],
+            None => &[],
+        };
+        spans
             .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_ref())
+            .filter(move |span| match known {
+                Known::Other => {
+                    span.known == Known::Other && self.name_bytes(span).eq_ignore_ascii_case(wanted)
+                }
+                _ => span.known == known,
+            })
+            .map(|span| self.value_bytes(span))
     }
 }
 
@@ -118,13 +330,26 @@ impl Deref for Fields {
 }
 
 impl From<HeaderMap> for Fields {
+    /// Fields with the map's names and values, copied into one buffer.
     fn from(map: HeaderMap) -> Self {
-        let entries = map
-            .iter()
-            .map(|(n, v)| (n.clone(), Bytes::copy_from_slice(v.as_bytes())))
-            .collect();
+        let mut source = BytesMut::new();
+        let mut builder = FieldsBuilder::default();
+        for (name, value) in &map {
+            let name_at = source.len();
+            source.extend_from_slice(name.as_str().as_bytes());
+            let value_at = source.len();
+            source.extend_from_slice(value.as_bytes());
+            let pushed = builder.push(
+                name_at..value_at,
+                value_at..source.len(),
+                name.as_str().as_bytes(),
+            );
+            debug_assert!(pushed, "a header map over 4 GiB");
+        }
         Fields {
-            entries,
+            source: source.freeze(),
+            spans: builder.spans,
+            first: builder.first,
             map: OnceLock::from(Box::new(map)),
         }
     }
@@ -164,18 +389,109 @@ impl fmt::Debug for Fields {
 mod tests {
     use super::*;
 
+    /// Fields as a decoded head holds them: positions in one source of `Name: value` lines.
     fn fields(pairs: &[(&str, &str)]) -> Fields {
-        Fields::from_checked(
-            pairs
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        HeaderName::from_bytes(n.as_bytes()).unwrap(),
-                        Bytes::copy_from_slice(v.as_bytes()),
-                    )
-                })
-                .collect(),
-        )
+        let mut source = Vec::new();
+        let mut builder = FieldsBuilder::default();
+        for (n, v) in pairs {
+            let name_at = source.len();
+            source.extend_from_slice(n.as_bytes());
+            source.extend_from_slice(b": ");
+            let value_at = source.len();
+            source.extend_from_slice(v.as_bytes());
+            source.extend_from_slice(b"\r\n");
+            let name = name_at..name_at + n.len();
+            assert!(builder.push(name, value_at..value_at + v.len(), n.as_bytes()));
+        }
+        Fields::from_parts(Bytes::from(source), builder)
+    }
+
+    #[test]
+    fn names_are_case_insensitive_known_or_not() {
+        let f = fields(&[
+            ("Content-Length", "5"),
+            ("CONNECTION", "close"),
+            ("X-Tencent-Id", "7"),
+            ("Keep-Alive", "timeout=5"),
+            ("Content-Lengthy", "no"),
+        ]);
+        let keep_alive = HeaderName::from_static("keep-alive");
+        let id = HeaderName::from_static("x-tencent-id");
+        assert_eq!(f.first(&http::header::CONTENT_LENGTH), Some(&b"5"[..]));
+        assert_eq!(f.first(&http::header::CONNECTION), Some(&b"close"[..]));
+        assert_eq!(f.first(&keep_alive), Some(&b"timeout=5"[..]));
+        assert_eq!(f.first(&id), Some(&b"7"[..]));
+        assert_eq!(
+            f.first(&HeaderName::from_static("content-lengthy")),
+            Some(&b"no"[..])
+        );
+        assert!(!f.has(&http::header::TRANSFER_ENCODING));
+        assert_eq!(f.map()["x-tencent-id"], "7");
+        let names: Vec<&str> = f.raw().map(|(n, _)| n).collect();
+        assert_eq!(
+            names[..2],
+            ["Content-Length", "CONNECTION"],
+            "names as received"
+        );
+    }
+
+    /// The `| 0x20` comparison agrees with `eq_ignore_ascii_case` on every token, each known
+    /// name changed in every position to every byte.
+    #[test]
+    fn known_names_compare_like_eq_ignore_ascii_case() {
+        let is_token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        let known = [
+            "location",
+            "connection",
+            "keep-alive",
+            "set-cookie",
+            "content-length",
+            "content-encoding",
+            "transfer-encoding",
+        ];
+        for name in known {
+            for at in 0..name.len() {
+                for b in (0..=255u8).filter(|&b| is_token(b)) {
+                    let mut got = name.as_bytes().to_vec();
+                    got[at] = b;
+                    assert_eq!(
+                        token_eq_lowercase(&got, name.as_bytes()),
+                        got.eq_ignore_ascii_case(name.as_bytes()),
+                        "{name} with {b:#04x} at {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Past the 254th field, where a first position is no longer recorded exactly.
+    #[test]
+    fn known_names_are_found_far_down_a_long_head() {
+        let names: Vec<String> = (0..300).map(|i| format!("x-f{i}")).collect();
+        let mut pairs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+        pairs[0] = ("Set-Cookie", "a=1");
+        pairs[280] = ("set-cookie", "b=2");
+        pairs[299] = ("Content-Length", "5");
+        pairs[260] = ("Connection", "close");
+        let f = fields(&pairs);
+        let cookies: Vec<&[u8]> = f.values_of(&http::header::SET_COOKIE).collect();
+        assert_eq!(cookies, [&b"a=1"[..], b"b=2"]);
+        assert_eq!(f.first(&http::header::CONTENT_LENGTH), Some(&b"5"[..]));
+        assert_eq!(f.first(&http::header::CONNECTION), Some(&b"close"[..]));
+        assert_eq!(f.first(&HeaderName::from_static("x-f298")), Some(&b"v"[..]));
+        assert!(!f.has(&http::header::LOCATION));
+    }
+
+    #[test]
+    fn many_fields_keep_their_order() {
+        let names: Vec<String> = (0..40).map(|i| format!("x-f{i}")).collect();
+        let pairs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), n.as_str())).collect();
+        let f = fields(&pairs);
+        assert_eq!(f.len(), 40);
+        let got: Vec<(&str, &[u8])> = f.raw().collect();
+        let want: Vec<(&str, &[u8])> = pairs.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
+        assert_eq!(got, want);
+        assert_eq!(f.map().len(), 40);
     }
 
     #[test]
@@ -239,6 +555,25 @@ mod httparse_guarantee {
             let mut slots = [httparse::EMPTY_HEADER; 4];
             let parsed = httparse::Response::new(&mut slots).parse(&wire);
             assert!(parsed.is_err(), "byte {b:#04x} accepted: {parsed:?}");
+        }
+    }
+
+    /// `Fields::map` parses names that httparse accepted: httparse refuses every name byte
+    /// `HeaderName` refuses.
+    #[test]
+    fn httparse_refuses_every_name_byte_header_name_refuses() {
+        for b in 0..=255u8 {
+            let name = [b'x', b];
+            if http::HeaderName::from_bytes(&name).is_ok() {
+                continue;
+            }
+            let mut wire = b"HTTP/1.1 200 OK\r\nx".to_vec();
+            wire.push(b);
+            wire.extend_from_slice(b": v\r\n\r\n");
+            let mut slots = [httparse::EMPTY_HEADER; 4];
+            let parsed = httparse::Response::new(&mut slots).parse(&wire);
+            let name_kept = parsed.is_ok() && slots[0].name.len() == 2;
+            assert!(!name_kept, "byte {b:#04x} accepted in a name: {parsed:?}");
         }
     }
 }

@@ -6,16 +6,11 @@ use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::{HeaderName, StatusCode, Version};
+use http::{StatusCode, Version};
 
 use super::config::MAX_HEADERS;
-use super::fields::{Fields, is_valid_value};
+use super::fields::{Fields, FieldsBuilder, is_valid_value};
 use super::{DecodeError, DecoderConfig, Leniency};
-
-/// Field positions whose last name is remembered: a server sends the same names in the same
-/// order response after response, and comparing bytes costs far less than building a
-/// `HeaderName` again.
-const REMEMBERED_NAMES: usize = 32;
 
 /// A parsed head before the framing decision.
 pub(super) struct RawHead {
@@ -25,25 +20,14 @@ pub(super) struct RawHead {
     pub headers: Fields,
 }
 
-/// Reads response heads from the front of a buffer. Holds only reusable scratch space.
+/// Reads response heads from the front of a buffer. Holds no allocation: a head's fields are
+/// positions in the head's own bytes (see [`Fields`]).
 #[derive(Debug)]
 pub(super) struct HeadReader {
     parser: httparse::ParserConfig,
     end: SectionEnd,
     /// Bytes of empty lines skipped before the status line (lenient mode only).
     skipped: usize,
-    /// Field names and value positions of the head being built; kept to reuse its allocation.
-    fields: Vec<FieldSpan>,
-    /// The name (as received, and parsed) of field `i` of the last heads, for `i` below
-    /// [`REMEMBERED_NAMES`].
-    names: Vec<(Box<[u8]>, HeaderName)>,
-}
-
-#[derive(Debug)]
-struct FieldSpan {
-    name: HeaderName,
-    value: Range<usize>,
-    folded: bool,
 }
 
 impl HeadReader {
@@ -59,8 +43,6 @@ impl HeadReader {
             parser,
             end: SectionEnd::default(),
             skipped: 0,
-            fields: Vec::new(),
-            names: Vec::new(),
         }
     }
 
@@ -137,18 +119,37 @@ impl HeadReader {
             DecodeError::Protocol(format!("status code {code:03} is not in 100..=999"))
         })?;
         let head = &buf[..len];
-        if !config.leniency.bare_lf {
-            let starts = response
-                .headers
-                .iter()
-                .map(|h| offset_in(head, h.name.as_bytes()));
-            check_crlf_line_ends(head, starts, "response head")?;
+        // The line-end rule of `check_crlf_line_ends`, checked in the pass that records the
+        // fields: the head ends in CRLF CRLF, and every field line starts after a CRLF.
+        let crlf_only = !config.leniency.bare_lf;
+        if crlf_only && !head.ends_with(b"\r\n\r\n") {
+            return Err(bare_lf("response head"));
         }
-        self.fields.clear();
-        for (i, field) in response.headers.iter().enumerate() {
-            let name = remembered_name(&mut self.names, i, field.name.as_bytes())?;
-            self.fields
-                .push(span_of(head, name, field, &config.leniency)?);
+        let mut fields = FieldsBuilder::with_capacity(response.headers.len());
+        let mut folded = false;
+        for field in response.headers.iter() {
+            let name = field.name.as_bytes();
+            let name_at = offset_in(head, name);
+            if crlf_only && name_at >= 2 && head[name_at - 2..name_at] != *b"\r\n" {
+                return Err(bare_lf("response head"));
+            }
+            let value_at = if field.value.is_empty() {
+                name_at
+            } else {
+                offset_in(head, field.value)
+            };
+            let value = value_at..value_at + field.value.len();
+            if !fields.push(name_at..name_at + name.len(), value, name) {
+                // Only with limits raised past what `Fields` records: names of 64 KiB, heads
+                // of 4 GiB.
+                let (what, limit) = if name.len() > usize::from(u16::MAX) {
+                    ("bytes of a header field name", u64::from(u16::MAX))
+                } else {
+                    ("response head bytes", u64::from(u32::MAX))
+                };
+                return Err(DecodeError::Limit { what, limit });
+            }
+            folded |= is_folded(field, &config.leniency)?;
         }
         // httparse gives the reason unless it holds obs-text; then it is found by hand.
         let reason = match response.reason {
@@ -157,38 +158,18 @@ impl HeadReader {
             }
             _ => reason_range(head, config.leniency.multiple_spaces_in_status_line),
         };
-
-        let head = buf.split_to(len).freeze();
-        let mut headers = Vec::with_capacity(self.fields.len());
-        for FieldSpan {
-            name,
-            value,
-            folded,
-        } in self.fields.drain(..)
-        {
-            // httparse refuses every byte `HeaderValue` refuses (a test in `fields` holds it
-            // to that), so only an unfolded value needs a look of its own.
-            let raw = if folded {
-                let unfolded = unfold(&head[value]);
-                if !is_valid_value(&unfolded) {
-                    return Err(DecodeError::Protocol(format!(
-                        "invalid value of header field {name}"
-                    )));
-                }
-                unfolded
-            } else {
-                head.slice(value)
-            };
-            headers.push((name, raw));
+        let mut head = buf.split_to(len);
+        if folded {
+            unfold_in_place(&mut head, &fields)?;
         }
-        let headers = Fields::from_checked(headers);
+        let head = head.freeze();
         let reason = head.slice(reason);
         self.end = SectionEnd::default();
         Ok(Some(RawHead {
             version,
             status,
             reason,
-            headers,
+            headers: Fields::from_parts(head, fields),
         }))
     }
 
@@ -277,64 +258,25 @@ pub(super) fn check_crlf_line_ends(
     if ends_ok && field_starts.all(|s| s < 2 || &block[s - 2..s] == b"\r\n") {
         Ok(())
     } else {
-        Err(DecodeError::Protocol(format!(
-            "bare LF line terminator in the {what}"
-        )))
+        Err(bare_lf(what))
     }
 }
 
-/// The `HeaderName` of field number `i`, named `raw`: the one remembered for position `i`
-/// when it was received as the same bytes, else parsed (and remembered).
-fn remembered_name(
-    names: &mut Vec<(Box<[u8]>, HeaderName)>,
-    i: usize,
-    raw: &[u8],
-) -> Result<HeaderName, DecodeError> {
-    if let Some((bytes, name)) = names.get(i) {
-        if **bytes == *raw {
-            return Ok(name.clone());
-        }
-    }
-    let name = HeaderName::from_bytes(raw).map_err(|_| {
-        DecodeError::Protocol(format!(
-            "invalid header field name {:?}",
-            String::from_utf8_lossy(raw)
-        ))
-    })?;
-    let entry = (Box::from(raw), name.clone());
-    if i < names.len() {
-        names[i] = entry;
-    } else if i == names.len() && i < REMEMBERED_NAMES {
-        names.push(entry);
-    }
-    Ok(name)
+fn bare_lf(what: &str) -> DecodeError {
+    DecodeError::Protocol(format!("bare LF line terminator in the {what}"))
 }
 
-/// Records a field of `head`: its name, the position of its value, and whether the value holds
-/// an obs-fold to unfold.
-fn span_of(
-    head: &[u8],
-    name: HeaderName,
-    field: &httparse::Header<'_>,
-    leniency: &Leniency,
-) -> Result<FieldSpan, DecodeError> {
-    let value = if field.value.is_empty() {
-        0..0
-    } else {
-        let start = offset_in(head, field.value);
-        start..start + field.value.len()
-    };
+/// Whether a field's value holds an obs-fold to unfold (only accepted when
+/// [`Leniency::obs_fold`] is on; httparse refuses it otherwise).
+fn is_folded(field: &httparse::Header<'_>, leniency: &Leniency) -> Result<bool, DecodeError> {
     let folded = leniency.obs_fold && field.value.contains(&b'\n');
     if folded && !leniency.bare_lf && has_bare_lf(field.value) {
         return Err(DecodeError::Protocol(format!(
-            "bare LF line terminator in field {name}"
+            "bare LF line terminator in field {}",
+            String::from_utf8_lossy(field.name.as_bytes())
         )));
     }
-    Ok(FieldSpan {
-        name,
-        value,
-        folded,
-    })
+    Ok(folded)
 }
 
 fn has_bare_lf(s: &[u8]) -> bool {
@@ -345,15 +287,28 @@ fn has_bare_lf(s: &[u8]) -> bool {
 
 /// RFC 9112 §5.2: "A user agent that receives an obs-fold in a response message ... MUST
 /// replace each received obs-fold with one or more SP octets prior to interpreting the field
-/// value." Each CR and LF of the fold becomes SP.
-fn unfold(value: &[u8]) -> Bytes {
-    let mut out = BytesMut::from(value);
-    for b in out.iter_mut() {
-        if *b == b'\r' || *b == b'\n' {
-            *b = b' ';
+/// value." Each CR and LF of the fold becomes SP, in place: the value keeps its length and
+/// position, and the head stays one buffer.
+fn unfold_in_place(head: &mut BytesMut, fields: &FieldsBuilder) -> Result<(), DecodeError> {
+    for (name, value) in fields.ranges() {
+        let value = &mut head[value];
+        if !value.contains(&b'\n') {
+            continue;
+        }
+        for b in value.iter_mut() {
+            if *b == b'\r' || *b == b'\n' {
+                *b = b' ';
+            }
+        }
+        // httparse checked the folded lines; the unfolded whole is checked once more.
+        if !is_valid_value(value) {
+            return Err(DecodeError::Protocol(format!(
+                "invalid value of header field {}",
+                String::from_utf8_lossy(&head[name])
+            )));
         }
     }
-    out.freeze()
+    Ok(())
 }
 
 /// Position of the reason phrase in a head: `HTTP-version SP status-code SP [reason-phrase]`
@@ -386,34 +341,21 @@ pub(super) fn offset_in(whole: &[u8], part: &[u8]) -> usize {
 mod tests {
     use super::*;
 
+    /// A name longer than `Fields` records (only reachable with the head limit raised) is a
+    /// typed limit error, not a panic or a wrong name.
     #[test]
-    fn remembered_names_are_the_names_received() {
-        // Position 0 sees the same bytes, other bytes, other case, an invalid name.
-        let mut names = Vec::new();
-        let seen = [
-            (0, "Content-Type", Ok("content-type")),
-            (0, "Content-Type", Ok("content-type")),
-            (0, "Server", Ok("server")),
-            (0, "SERVER", Ok("server")),
-            (1, "X-Tencent-Id", Ok("x-tencent-id")),
-            (1, "X-Tencent-Id", Ok("x-tencent-id")),
-            (1, "bad name", Err(())),
-            (1, "X-Tencent-Id", Ok("x-tencent-id")),
-            (3, "Date", Ok("date")),
-        ];
-        for (i, raw, want) in seen {
-            let got = remembered_name(&mut names, i, raw.as_bytes());
-            assert_eq!(
-                got.as_ref().map(HeaderName::as_str).map_err(|_| ()),
-                want,
-                "{i} {raw}"
-            );
-        }
-        // Only consecutive positions from 0 are remembered (3 came after 0 and 1 only).
-        assert_eq!(names.len(), 2);
-        for i in 0..REMEMBERED_NAMES + 5 {
-            remembered_name(&mut names, i, b"Via").unwrap();
-        }
-        assert_eq!(names.len(), REMEMBERED_NAMES);
+    fn a_name_over_64_kib_is_a_limit_error() {
+        let mut config = DecoderConfig::default();
+        config.limits.max_head_bytes = 200_000;
+        let name = "x".repeat(70_000);
+        let wire = format!("HTTP/1.1 200 OK\r\n{name}: v\r\nContent-Length: 0\r\n\r\n");
+        let mut buf = BytesMut::from(wire.as_bytes());
+        let mut reader = HeadReader::new(&config.leniency);
+        let err = reader
+            .read(&mut buf, &config, false)
+            .err()
+            .expect("an error");
+        assert!(err.is_limit(), "{err}");
+        assert!(err.to_string().contains("header field name"), "{err}");
     }
 }

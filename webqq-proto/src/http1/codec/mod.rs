@@ -88,6 +88,7 @@ pub use config::{
 };
 pub use content::ContentDecoder;
 pub use decode::{DecodeEvent, ResponseDecoder, ResponseHead};
+pub(crate) use encode::EncodedParts;
 pub use encode::{encode_request, encode_request_with};
 pub use error::{DecodeError, EncodeError};
 pub use fields::{FieldLookup, Fields};
