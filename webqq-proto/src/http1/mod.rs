@@ -35,7 +35,7 @@ pub use options::{
     DEFAULT_MAX_REDIRECTS, Replay, RequestOptions,
 };
 pub use origin::{Origin, Scheme};
-pub use pool::PoolStatus;
+pub use pool::{MAX_ORIGINS, PoolStatus};
 pub use prepared::PreparedRequest;
 pub use redirect::redirect_method;
 pub use response::Response;

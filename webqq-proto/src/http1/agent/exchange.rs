@@ -245,7 +245,12 @@ impl<T> Agent<T> {
                 .map_err(|e| format!("Location {location:?}: {e}"))?;
             let (scheme, host, port) =
                 origin_parts(&uri).ok_or_else(|| format!("Location {location:?}: no host"))?;
-            let pool = self.pools.id_of(scheme, host, port);
+            let pool = self
+                .pools
+                .id_of_named_by_server(scheme, host, port)
+                .ok_or_else(|| {
+                    format!("Location {location:?}: a new origin past the agent's {MAX_ORIGINS}")
+                })?;
             Ok((url, uri, pool))
         });
         let (url, uri, pool) = match next {
