@@ -280,6 +280,23 @@ fn friend_requests_joins_leaves_and_renames_over_http_json() {
     );
     assert_eq!(r.json(), ok);
     assert!(h.emu.rename(10003, "Bobby").is_ok());
+    // The next list fetch shows the new nickname.
+    let friends = h
+        .post_r(
+            "http://s.web2.qq.com/api/get_user_friends2",
+            &json!({"hash": h.list_hash(10001), "vfwebqq": l.vfwebqq}),
+        )
+        .json();
+    let nicks: Vec<&str> = friends["result"]["info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["nick"].as_str().unwrap())
+        .collect();
+    assert!(
+        nicks.contains(&"Bobby") && !nicks.contains(&"Robert"),
+        "{nicks:?}"
+    );
 }
 
 #[test]
