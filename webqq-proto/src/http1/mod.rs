@@ -26,7 +26,7 @@ mod url_cache;
 
 pub use agent::{Agent, NO_DEADLINE_WAKEUP};
 pub use conn::ConnState;
-pub use cookies::{CookieJar, CookieJarError};
+pub use cookies::{CookieJar, CookieJarError, MAX_COOKIES};
 pub use error::{RequestError, TimeoutPhase};
 pub use io::{ConnId, Input, Output, RequestId};
 pub use keep_alive::idle_limit_from_hint;

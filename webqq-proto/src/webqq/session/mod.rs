@@ -418,7 +418,12 @@ impl Session {
 
     /// The next thing for the driver to do, in order.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let out = self.out.pop_front();
+        if out.is_none() {
+            // The login's burst of parallel requests is over: give its capacity back.
+            crate::burst::release_burst(&mut self.out);
+        }
+        out
     }
 
     /// When [`Session::handle_timeout`] must be called next.
