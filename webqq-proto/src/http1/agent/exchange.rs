@@ -301,6 +301,7 @@ impl<T> Agent<T> {
     /// Takes request `id` out of wherever it is; a connection it was on is closed.
     pub(super) fn detach(&mut self, id: RequestId) -> Option<Req<T>> {
         let req = self.requests.remove(&id)?;
+        crate::burst::release_burst_map(&mut self.requests);
         match req.place {
             Place::Delayed(at) => {
                 self.delayed.remove(&(at, id));
