@@ -71,6 +71,7 @@
 
 pub use client::{Client, ClientConfig, ClientState};
 
+mod burst;
 pub mod client;
 pub mod http1;
 pub mod webqq;

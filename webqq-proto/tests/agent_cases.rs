@@ -6,7 +6,7 @@ use std::io::Write as _;
 
 use harness::{Accept, Act, ServerIdle, Sim, ok, response, secs, tag};
 use webqq_proto::http1::{
-    AgentConfig, ConnState, Origin, Replay, RequestError, Scheme, TimeoutPhase,
+    AgentConfig, ConnState, MAX_ORIGINS, Origin, Replay, RequestError, Scheme, TimeoutPhase,
 };
 
 const A: &str = "http://a.test/";
@@ -794,4 +794,34 @@ fn a_408_answering_a_request_on_a_reused_connection_is_retried_for_any_method() 
     sim.run(secs(60.0));
     assert_eq!(sim.response("fresh").as_ref().unwrap().status.as_u16(), 408);
     assert_eq!(sim.seen.len(), 1);
+}
+
+/// A server whose every redirect names a new host: the agent keeps a pool per origin it has
+/// seen, so past `MAX_ORIGINS` such a redirect fails instead of growing them without bound.
+#[test]
+fn redirects_to_ever_new_origins_stop_at_the_origin_limit() {
+    let mut next_host = 0usize;
+    let mut sim = Sim::new(config(), move |_| {
+        next_host += 1;
+        let location = format!("Location: http://h{next_host}.test/");
+        vec![Act::Send(response(302, &[&location], ""))]
+    });
+    let tags = ["r0", "r1", "r2", "r3", "r4"];
+    assert!(tags.len() * usize::from(u8::MAX) > MAX_ORIGINS);
+    for t in tags {
+        sim.submit("GET", A, b"", tag(t).follow_redirects(u8::MAX));
+    }
+    sim.run(secs(600.0));
+    let refused = tags
+        .iter()
+        .filter(|t| {
+            matches!(sim.response(t), Err(RequestError::InvalidRedirect(e)) if e.contains("origin"))
+        })
+        .count();
+    assert!(refused >= 1, "{}", sim.dump());
+    // Each answer named a new host: the five first requests went to a.test, every other one
+    // to one of the MAX_ORIGINS - 1 hosts a.test's pool left room for.
+    assert_eq!(sim.seen.len(), tags.len() + MAX_ORIGINS - 1);
+    let hosts: std::collections::BTreeSet<_> = sim.seen.iter().map(|s| &s.origin.host).collect();
+    assert_eq!(hosts.len(), MAX_ORIGINS);
 }

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use async_io::Async;
 use async_tungstenite::tungstenite::Message;
-use bytes::BytesMut;
 use common::onebot::*;
 use common::*;
 use futures_util::StreamExt;
@@ -16,7 +15,6 @@ use serde_json::{Value, json};
 use smol::channel::Receiver;
 use smol::io::{AsyncReadExt, AsyncWriteExt};
 use webqq_proto::emulator::Target as EmuTarget;
-use webqq_proto::emulator::http::RequestParser;
 use webqq_smol::EmulatorHost;
 use webqq_smol::onebot::auth;
 
@@ -136,16 +134,7 @@ fn webhook_receiver(answer: Value) -> (String, Receiver<Post>, smol::Task<()>) {
     let task = smol::spawn(async move {
         loop {
             let (mut tcp, _) = listener.accept().await.unwrap();
-            let mut parser = RequestParser::default();
-            let mut buf = BytesMut::new();
-            let mut chunk = [0u8; 4096];
-            let req = loop {
-                if let Some(r) = parser.parse(&mut buf).unwrap() {
-                    break r;
-                }
-                let n = tcp.read(&mut chunk).await.unwrap();
-                buf.extend_from_slice(&chunk[..n]);
-            };
+            let req = read_request(&mut tcp).await;
             assert_eq!(req.header("x-self-id"), Some(BOT.to_string().as_str()));
             let is_message =
                 serde_json::from_slice::<Value>(&req.body).unwrap()["post_type"] == "message";

@@ -9,16 +9,15 @@ use std::time::Duration;
 
 use async_io::Async;
 use async_tungstenite::tungstenite::Message;
-use bytes::BytesMut;
 use common::onebot::*;
 use common::*;
 use futures_rustls::TlsAcceptor;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use smol::channel::Receiver;
-use smol::io::{AsyncReadExt, AsyncWriteExt};
+use smol::io::AsyncWriteExt;
 use webqq_proto::emulator::Target as EmuTarget;
-use webqq_proto::emulator::http::RequestParser;
+use webqq_smol::onebot::webhook;
 use webqq_smol::tls;
 
 /// A TLS listener on loopback with a certificate for 127.0.0.1 and localhost; the CA's PEM.
@@ -47,16 +46,7 @@ fn https_receiver(
             let Ok(mut tls) = acceptor.accept(tcp).await else {
                 continue;
             };
-            let mut parser = RequestParser::default();
-            let mut buf = BytesMut::new();
-            let mut chunk = [0u8; 4096];
-            let req = loop {
-                if let Some(r) = parser.parse(&mut buf).unwrap() {
-                    break r;
-                }
-                let n = tls.read(&mut chunk).await.unwrap();
-                buf.extend_from_slice(&chunk[..n]);
-            };
+            let req = read_request(&mut tls).await;
             let resp = "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
             tls.write_all(resp.as_bytes()).await.unwrap();
             tls.flush().await.unwrap();
@@ -107,6 +97,26 @@ fn an_untrusted_https_bot_gets_nothing() {
             posts.try_recv().is_err(),
             "an event reached an untrusted server"
         );
+    });
+}
+
+/// What `webhook::post` answers for a bot it cannot reach, by its `is_*` predicate.
+#[test]
+fn a_post_that_cannot_reach_the_bot_says_why() {
+    let (listener, addr, acceptor, _ca) = tls_listener();
+    let (_posts, _task) = https_receiver(listener, acceptor);
+    let (_host, gw) = gateway(|_| {});
+    within(30, "post errors", async {
+        let event = json!({"post_type": "meta_event"});
+        let untrusted = format!("https://127.0.0.1:{}/events", addr.port());
+        let e = webhook::post(gw.core(), &untrusted, &event)
+            .await
+            .unwrap_err();
+        assert!(e.is_connect(), "{e}");
+        let e = webhook::post(gw.core(), "ftp://127.0.0.1/", &event)
+            .await
+            .unwrap_err();
+        assert!(e.is_url() && !e.is_connect(), "{e}");
     });
 }
 

@@ -214,6 +214,7 @@ impl Client {
             if let Some(e) = self.events.pop_front() {
                 return Output::Event(e);
             }
+            crate::burst::release_burst(&mut self.events);
             if self.session.poll_timeout().is_some_and(|at| at <= now) {
                 self.session.handle_timeout(now);
             }

@@ -116,7 +116,7 @@ pub enum ControlError {
     NotLoggedIn(u64),
     /// A QR operation did not apply.
     Qr(String),
-    /// A control request was malformed.
+    /// A control request was malformed, or asks for what is already so (a second join).
     BadRequest(String),
 }
 
@@ -131,6 +131,18 @@ impl ControlError {
     /// The account is not logged in.
     pub fn is_not_logged_in(&self) -> bool {
         matches!(self, ControlError::NotLoggedIn(_))
+    }
+    /// The account is not in the group or discussion.
+    pub fn is_not_a_member(&self) -> bool {
+        matches!(self, ControlError::NotAMember { .. })
+    }
+    /// A QR operation did not apply.
+    pub fn is_qr(&self) -> bool {
+        matches!(self, ControlError::Qr(_))
+    }
+    /// The request was malformed or asked for what is already so.
+    pub fn is_bad_request(&self) -> bool {
+        matches!(self, ControlError::BadRequest(_))
     }
 }
 

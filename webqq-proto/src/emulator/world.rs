@@ -331,6 +331,11 @@ impl World {
         self.groups.iter().find(|g| g.number == number)
     }
 
+    /// The group with number `number`, to change ([`World::reindex`] after changing members).
+    pub(crate) fn group_mut(&mut self, number: u64) -> Option<&mut Group> {
+        self.groups.iter_mut().find(|g| g.number == number)
+    }
+
     /// The discussion with world id `id`.
     pub fn discussion(&self, id: u64) -> Option<&Discussion> {
         if self.index.built {

@@ -26,7 +26,7 @@ mod url_cache;
 
 pub use agent::{Agent, NO_DEADLINE_WAKEUP};
 pub use conn::ConnState;
-pub use cookies::{CookieJar, CookieJarError};
+pub use cookies::{CookieJar, CookieJarError, MAX_COOKIES};
 pub use error::{RequestError, TimeoutPhase};
 pub use io::{ConnId, Input, Output, RequestId};
 pub use keep_alive::idle_limit_from_hint;
@@ -35,7 +35,7 @@ pub use options::{
     DEFAULT_MAX_REDIRECTS, Replay, RequestOptions,
 };
 pub use origin::{Origin, Scheme};
-pub use pool::PoolStatus;
+pub use pool::{MAX_ORIGINS, PoolStatus};
 pub use prepared::PreparedRequest;
 pub use redirect::redirect_method;
 pub use response::Response;

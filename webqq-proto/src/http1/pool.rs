@@ -10,6 +10,12 @@ use super::{ConnId, RequestId};
 /// beyond, it goes through an ordered index.
 const LINEAR_LOOKUP_ORIGINS: usize = 8;
 
+/// Origins the agent keeps pools for before a redirect to an origin it has not seen fails.
+/// A pool is kept for the agent's life; the caller names its own origins, but a server's
+/// `Location` could name a new one on every answer. Requests the caller submits always get
+/// their pool.
+pub const MAX_ORIGINS: usize = 1024;
+
 /// An origin's place in the agent's [`Pools`]: requests and connections name their pool by it,
 /// so that no request clones (allocates) or compares its origin's host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,6 +61,21 @@ impl Pools {
         self.index.insert(origin.clone(), id);
         self.entries.push((origin, OriginPool::default()));
         id
+    }
+
+    /// [`id_of`](Self::id_of) for an origin a server named (a redirect): `None` when it is
+    /// new and the agent already knows [`MAX_ORIGINS`] origins.
+    pub(crate) fn id_of_named_by_server(
+        &mut self,
+        scheme: Scheme,
+        host: &str,
+        port: u16,
+    ) -> Option<PoolId> {
+        match self.find(scheme, host, port) {
+            Some(id) => Some(id),
+            None if self.entries.len() >= MAX_ORIGINS => None,
+            None => Some(self.id_of(scheme, host, port)),
+        }
     }
 
     /// The pool of `origin`, if seen.

@@ -96,11 +96,13 @@ impl PreparedRequest {
 }
 
 impl std::fmt::Debug for PreparedRequest {
-    /// Method and URI only: fields may hold cookies.
+    /// Method, origin and path only: fields may hold cookies, and WebQQ's queries hold
+    /// session keys (`ptwebqq`, `vfwebqq`, `psessionid`: protocol §3.9, §5.6).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PreparedRequest")
             .field("method", self.inner.request.method())
-            .field("uri", self.inner.request.uri())
+            .field("origin", &format_args!("{}", self.inner.origin))
+            .field("path", &self.inner.request.uri().path())
             .finish_non_exhaustive()
     }
 }
@@ -147,6 +149,20 @@ mod tests {
         assert!(post.flags().close_after);
         assert!(!post.flags().own_cookie);
         assert_eq!(post.origin().to_string(), "http://h:80");
+    }
+
+    #[test]
+    fn debug_shows_neither_query_nor_fields() {
+        let prepared = PreparedRequest::new(
+            Request::get("http://s.web2.qq.com/api/getvfwebqq?ptwebqq=SECRETKEY&t=1")
+                .header("cookie", "skey=@SECRETCOOKIE")
+                .body(Bytes::new())
+                .unwrap(),
+        )
+        .unwrap();
+        let shown = format!("{prepared:?}");
+        assert!(shown.contains("/api/getvfwebqq"), "{shown}");
+        assert!(!shown.contains("SECRET"), "{shown}");
     }
 
     #[test]

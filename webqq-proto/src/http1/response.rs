@@ -6,8 +6,8 @@ use super::codec::Fields;
 
 /// A complete response, its body content-decoded.
 ///
-/// `Debug` shows header names but not values, and the body's length (they may hold session
-/// keys and cookies).
+/// `Debug` shows header names but not values, the body's length and the URI's path without
+/// its query (they may hold session keys and cookies).
 #[derive(Clone)]
 pub struct Response {
     /// HTTP version of the status line.
@@ -43,10 +43,42 @@ impl std::fmt::Debug for Response {
                 &self.headers.raw().map(|(name, _)| name).collect::<Vec<_>>(),
             )
             .field("body_len", &self.body.len())
-            .field("uri", &self.uri)
+            // Not the query: WebQQ's hold session keys (`ptwebqq`, `vfwebqq`, `psessionid`).
+            .field("path", &self.uri.path())
             .field("attempts", &self.attempts)
             .field("reused", &self.reused)
             .field("redirects", &self.redirects)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_query_and_no_field_value() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("set-cookie", "ptwebqq=SECRETCOOKIE".parse().unwrap());
+        let response = Response {
+            version: http::Version::HTTP_11,
+            status: http::StatusCode::OK,
+            reason: Bytes::from_static(b"OK"),
+            headers: headers.into(),
+            body: Bytes::from_static(b"{}"),
+            trailers: HeaderMap::new(),
+            uri: "http://s.web2.qq.com/api/getvfwebqq?ptwebqq=SECRETKEY&t=1"
+                .parse()
+                .unwrap(),
+            attempts: 1,
+            reused: false,
+            redirects: 0,
+        };
+        let shown = format!("{response:?}");
+        assert!(
+            shown.contains("/api/getvfwebqq") && shown.contains("set-cookie"),
+            "{shown}"
+        );
+        assert!(!shown.contains("SECRET"), "{shown}");
     }
 }

@@ -5,7 +5,7 @@
 //! `http::Request<Bytes>` for the engine. Cookies are not set here: the engine's jar adds them.
 
 use bytes::Bytes;
-use http::{Request, header};
+use http::{HeaderValue, Request, header};
 use serde_json::{Value, json};
 
 use super::hash::ListHash;
@@ -41,10 +41,13 @@ fn build(
     ctx: &Ctx<'_>,
     method: Method,
     url: &str,
-    referer: &str,
-    origin: Option<&str>,
+    referer: &'static str,
+    origin: Option<&'static str>,
     body: Option<String>,
 ) -> Request<Bytes> {
+    // The held poll request lives as long as the poll (minutes, in every idle session):
+    // the profile's fixed values are shared rather than copied, and the body is cut to
+    // its length (a form serializer leaves up to half its buffer unused).
     let mut b = Request::builder()
         .method(match method {
             Method::Get => http::Method::GET,
@@ -52,26 +55,31 @@ fn build(
         })
         .uri(url)
         .header(header::USER_AGENT, ctx.user_agent)
-        .header(header::ACCEPT, "*/*")
-        .header(header::REFERER, referer);
+        .header(header::ACCEPT, HeaderValue::from_static("*/*"))
+        .header(header::REFERER, HeaderValue::from_static(referer));
     if let Some(o) = origin {
-        b = b.header(header::ORIGIN, o);
+        b = b.header(header::ORIGIN, HeaderValue::from_static(o));
     }
     if body.is_some() {
         b = b.header(
             header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded; charset=UTF-8",
+            HeaderValue::from_static("application/x-www-form-urlencoded; charset=UTF-8"),
         );
     }
-    let body = body.map(Bytes::from).unwrap_or_default();
+    let body = body
+        .map(|s| Bytes::from(s.into_boxed_str().into_boxed_bytes()))
+        .unwrap_or_default();
     // The URL comes from the profile tables or a server-given check_sig URL that
     // `check_sig` validated; on the impossible failure an empty GET to the same host
     // keeps the core panic-free and fails at the engine with a clear error.
-    b.body(body.clone()).unwrap_or_else(|_| {
-        let mut r = Request::new(body);
-        *r.uri_mut() = http::Uri::from_static("http://invalid.invalid/");
-        r
-    })
+    match b.body(()) {
+        Ok(r) => r.map(|()| body),
+        Err(_) => {
+            let mut r = Request::new(body);
+            *r.uri_mut() = http::Uri::from_static("http://invalid.invalid/");
+            r
+        }
+    }
 }
 
 /// A GET of `endpoint` with `query`.

@@ -15,6 +15,9 @@ use super::ids::Uncertain;
 use super::message::{from_webqq, to_cq};
 use super::{Core, MessageFormat};
 
+/// Joins waiting for the group's members to load (the new member has no id before).
+pub const MAX_PENDING_JOINS: usize = 1024;
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -81,9 +84,6 @@ pub fn render(core: &Core, message: &Message) -> (Value, String) {
     };
     (message, raw)
 }
-
-/// Joins waiting for the group's members to load (the new member has no id before).
-pub const MAX_PENDING_JOINS: usize = 1024;
 
 /// `sys_g_msg` `group_join`s seen, as (gid, member uin, admin uin), until the group's
 /// member list (which the session fetches again on a join) names the new member.

@@ -30,7 +30,7 @@ pub enum PostError {
     Url(String),
     /// Connecting (TCP or TLS) failed.
     Connect(String),
-    /// Connecting, writing or reading failed.
+    /// Writing the request or reading the answer failed.
     Io(std::io::Error),
     /// The answer was not HTTP/1.1 the codec accepts.
     Decode(String),
@@ -51,6 +51,33 @@ impl std::fmt::Display for PostError {
 }
 
 impl std::error::Error for PostError {}
+
+impl PostError {
+    /// The post URL is not one the gateway can reach.
+    pub fn is_url(&self) -> bool {
+        matches!(self, PostError::Url(_))
+    }
+
+    /// The bot's server could not be reached (TCP or TLS).
+    pub fn is_connect(&self) -> bool {
+        matches!(self, PostError::Connect(_))
+    }
+
+    /// The connection failed while the event was sent or answered.
+    pub fn is_io(&self) -> bool {
+        matches!(self, PostError::Io(_))
+    }
+
+    /// The bot's answer was not HTTP/1.1 the codec accepts, or too long.
+    pub fn is_decode(&self) -> bool {
+        matches!(self, PostError::Decode(_))
+    }
+
+    /// The bot did not answer within [`POST_TIMEOUT`].
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, PostError::Timeout)
+    }
+}
 
 /// POSTs every event from `events` to `url`, carrying out quick operations in the answers.
 pub async fn run(core: Arc<Core>, url: String, events: Receiver<Arc<Value>>) {

@@ -4,8 +4,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use serde_json::{Value, json};
 use smol::channel::Receiver;
+use smol::io::{AsyncRead, AsyncReadExt};
+use webqq_proto::emulator::http::{Request, RequestParser};
 use webqq_proto::emulator::{EmulatorConfig, Profile};
 use webqq_proto::webqq::profile::ProfileId;
 use webqq_smol::onebot::{Gateway, GatewayConfig};
@@ -123,5 +126,20 @@ pub async fn next_event(events: &Receiver<Arc<Value>>, pick: impl Fn(&Value) -> 
         if pick(&e) {
             return (*e).clone();
         }
+    }
+}
+
+/// Reads one HTTP request (a bot's webhook receiver sees one per connection).
+pub async fn read_request(stream: &mut (impl AsyncRead + Unpin)) -> Request {
+    let mut parser = RequestParser::default();
+    let mut buf = BytesMut::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(r) = parser.parse(&mut buf).unwrap() {
+            return r;
+        }
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the connection ended inside a request");
+        buf.extend_from_slice(&chunk[..n]);
     }
 }

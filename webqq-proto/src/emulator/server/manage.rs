@@ -100,14 +100,7 @@ impl Server {
             }
             Endpoint::QuitGroup2 => params.number("gcode").and_then(|c| {
                 let number = self.sessions[&sid].ids.group_of_code(c)?;
-                let g = self.world.groups.iter_mut().find(|g| g.number == number)?;
-                g.members.retain(|m| m.qq != me);
-                let others: Vec<u64> = g.members.iter().map(|m| m.qq).collect();
-                self.world.reindex();
-                for other in others {
-                    self.tell_group_leave(other, number, me);
-                }
-                Some(())
+                self.leave_group(me, number).ok()
             }),
             Endpoint::QuitDiscu => params.number("did").and_then(|d| {
                 let id = self.sessions[&sid].ids.discussion_of(d)?;

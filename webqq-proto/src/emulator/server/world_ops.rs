@@ -43,9 +43,7 @@ impl Server {
             .ok_or(ControlError::UnknownAccount(qq))?;
         let g = self
             .world
-            .groups
-            .iter_mut()
-            .find(|g| g.number == number)
+            .group_mut(number)
             .ok_or(ControlError::UnknownTarget(target))?;
         if g.members.iter().any(|m| m.qq == qq) {
             return Err(ControlError::BadRequest(format!(
@@ -83,14 +81,13 @@ impl Server {
         Ok(())
     }
 
-    /// `qq` leaves group `number`; the members left hear `group_leave` (op_type 2).
+    /// `qq` leaves group `number` (the control API, or its own `quit_group2`); the members
+    /// left hear `group_leave` (op_type 2).
     pub(crate) fn leave_group(&mut self, qq: u64, number: u64) -> Result<(), ControlError> {
         let target = Target::Group(number);
         let g = self
             .world
-            .groups
-            .iter_mut()
-            .find(|g| g.number == number)
+            .group_mut(number)
             .ok_or(ControlError::UnknownTarget(target))?;
         if !g.members.iter().any(|m| m.qq == qq) {
             return Err(ControlError::NotAMember { qq, target });

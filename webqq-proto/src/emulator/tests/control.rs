@@ -265,6 +265,21 @@ fn friend_requests_joins_leaves_and_renames_over_http_json() {
         Some(json!({"qq": 10003, "group": 200001})),
     );
     assert_eq!(gone.status, 400);
+    // The same refusals in Rust, by their predicates.
+    let again = h.emu.join_group(10004, 200001).unwrap_err();
+    assert!(
+        again.is_bad_request() && !again.is_not_a_member(),
+        "{again}"
+    );
+    let gone = h.emu.leave_group(10003, 200001).unwrap_err();
+    assert!(gone.is_not_a_member() && !gone.is_bad_request(), "{gone}");
+    assert!(h.emu.join_group(10004, 1).unwrap_err().is_unknown());
+    assert!(
+        h.emu
+            .friend_request(10004, 10002, "")
+            .unwrap_err()
+            .is_not_logged_in()
+    );
     let r = control(
         &mut h,
         "POST",
@@ -280,6 +295,23 @@ fn friend_requests_joins_leaves_and_renames_over_http_json() {
     );
     assert_eq!(r.json(), ok);
     assert!(h.emu.rename(10003, "Bobby").is_ok());
+    // The next list fetch shows the new nickname.
+    let friends = h
+        .post_r(
+            "http://s.web2.qq.com/api/get_user_friends2",
+            &json!({"hash": h.list_hash(10001), "vfwebqq": l.vfwebqq}),
+        )
+        .json();
+    let nicks: Vec<&str> = friends["result"]["info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["nick"].as_str().unwrap())
+        .collect();
+    assert!(
+        nicks.contains(&"Bobby") && !nicks.contains(&"Robert"),
+        "{nicks:?}"
+    );
 }
 
 #[test]

@@ -82,6 +82,7 @@ impl<T> Agent<T> {
         let Some(c) = self.conns.remove(&conn) else {
             return;
         };
+        crate::burst::release_burst_map(&mut self.conns);
         let pool = self.pools.get_mut(c.pool);
         if c.state() == ConnState::Connecting {
             pool.opened(c.request.is_none());

@@ -245,7 +245,12 @@ impl<T> Agent<T> {
                 .map_err(|e| format!("Location {location:?}: {e}"))?;
             let (scheme, host, port) =
                 origin_parts(&uri).ok_or_else(|| format!("Location {location:?}: no host"))?;
-            let pool = self.pools.id_of(scheme, host, port);
+            let pool = self
+                .pools
+                .id_of_named_by_server(scheme, host, port)
+                .ok_or_else(|| {
+                    format!("Location {location:?}: a new origin past the agent's {MAX_ORIGINS}")
+                })?;
             Ok((url, uri, pool))
         });
         let (url, uri, pool) = match next {
@@ -296,6 +301,7 @@ impl<T> Agent<T> {
     /// Takes request `id` out of wherever it is; a connection it was on is closed.
     pub(super) fn detach(&mut self, id: RequestId) -> Option<Req<T>> {
         let req = self.requests.remove(&id)?;
+        crate::burst::release_burst_map(&mut self.requests);
         match req.place {
             Place::Delayed(at) => {
                 self.delayed.remove(&(at, id));

@@ -20,7 +20,7 @@ use super::codec::{
 use super::conn::{Cause, Conn, ConnEvent, ConnState};
 use super::io::IdMap;
 use super::origin::origin_parts;
-use super::pool::{PoolId, PoolStatus, Pools};
+use super::pool::{MAX_ORIGINS, PoolId, PoolStatus, Pools};
 use super::prepared::{PreparedRequest, RequestFlags};
 use super::redirect::{redirect_method, resolve_location};
 use super::retry::{Attempt, is_replayable, should_retry, should_retry_after_408};

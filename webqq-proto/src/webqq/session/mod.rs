@@ -418,7 +418,12 @@ impl Session {
 
     /// The next thing for the driver to do, in order.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let out = self.out.pop_front();
+        if out.is_none() {
+            // The login's burst of parallel requests is over: give its capacity back.
+            crate::burst::release_burst(&mut self.out);
+        }
+        out
     }
 
     /// When [`Session::handle_timeout`] must be called next.
@@ -471,13 +476,23 @@ impl Session {
         handle
     }
 
-    /// Fetches a group's members (lazily; the poll is not blocked). `false` if unknown.
+    /// Fetches a group's members (lazily; the poll is not blocked). `false` if unknown. While
+    /// a fetch of the same group is on its way, asking again adds no request: a poll answer
+    /// of many joins and leaves in one group costs one `get_group_info_ext2`.
     pub fn load_group_members(&mut self, gid: u64, now: Instant) -> bool {
         let Some(code) = self.contacts.groups.get(&gid).map(|g| g.code) else {
             return false;
         };
+        let tag = Tag::GroupMembers(gid);
+        if self
+            .inflight
+            .values()
+            .any(|&(t, generation)| t == tag && generation == self.generation)
+        {
+            return true;
+        }
         let req = self.build(|c| request::group_info(c, code));
-        self.submit(Tag::GroupMembers(gid), req, now);
+        self.submit(tag, req, now);
         true
     }
 

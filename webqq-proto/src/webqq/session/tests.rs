@@ -870,7 +870,12 @@ fn w_profiles_send_the_heartbeat_s_profiles_do_not() {
 fn periodic_refresh_reports_changes_and_members_load_lazily() {
     let (mut h, _poll) = online_w2014();
     assert!(h.s.load_group_members(500, h.now));
+    assert!(h.s.load_group_members(500, h.now), "already loading");
     let gi = h.take(Tag::GroupMembers(500));
+    assert!(
+        !h.has(Tag::GroupMembers(500)),
+        "one fetch per group while one is on its way"
+    );
     assert_eq!(
         query(&gi, "gcode").as_deref(),
         Some("600"),
