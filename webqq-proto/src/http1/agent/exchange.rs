@@ -232,9 +232,10 @@ impl<T> Agent<T> {
             .and_then(|v| std::str::from_utf8(v).ok())
             .unwrap_or("");
         let Some(base) = req.url(&mut self.urls) else {
+            // The path only: WebQQ queries carry session keys (ptwebqq, vfwebqq).
             let error = RequestError::InvalidRedirect(format!(
-                "{} is not a URL",
-                req.source.request().uri()
+                "the URI of the request to {} is not a URL",
+                req.source.request().uri().path()
             ));
             return self.fail_request(id, error);
         };
