@@ -131,12 +131,13 @@ impl ResponseDecoder {
     /// last try, so a head fed byte by byte costs linear time. Hence an error inside a head
     /// that has not ended yet is reported when its end arrives, when it passes the head limit,
     /// or at [`decode_eof`](Self::decode_eof); the result at EOF is the same for any split.
+    // Inlined into the caller so the event is built where the caller keeps it: a head event
+    // is ~150 bytes, and each move of it out through a call is a memcpy (15% of a 304's
+    // decode time under `perf`).
+    #[inline]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<DecodeEvent>, DecodeError> {
-        let result = self.step(buf);
-        if let Err(e) = &result {
-            self.state = State::Failed(e.clone());
-        }
-        result
+        self.step(buf)
+            .inspect_err(|e| self.state = State::Failed(e.clone()))
     }
 
     /// The connection ended: returns the next event that the end makes possible (the end of
