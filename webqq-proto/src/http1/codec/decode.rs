@@ -131,12 +131,13 @@ impl ResponseDecoder {
     /// last try, so a head fed byte by byte costs linear time. Hence an error inside a head
     /// that has not ended yet is reported when its end arrives, when it passes the head limit,
     /// or at [`decode_eof`](Self::decode_eof); the result at EOF is the same for any split.
+    // Inlined into the caller so the event is built where the caller keeps it: a head event
+    // is ~150 bytes, and each move of it out through a call is a memcpy (15% of a 304's
+    // decode time under `perf`).
+    #[inline]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<DecodeEvent>, DecodeError> {
-        let result = self.step(buf);
-        if let Err(e) = &result {
-            self.state = State::Failed(e.clone());
-        }
-        result
+        self.step(buf)
+            .inspect_err(|e| self.state = State::Failed(e.clone()))
     }
 
     /// The connection ended: returns the next event that the end makes possible (the end of
@@ -218,6 +219,31 @@ impl ResponseDecoder {
         let Some(raw) = read? else { return Ok(None) };
         self.head.reset();
         let framing = framing(&self.method, raw.status, raw.version, &raw.headers)?;
+        // RFC 9110 §15.2: "A client MUST be able to parse one or more 1xx responses received
+        // prior to a final response". 101 is final for HTTP: the connection changes protocol.
+        let interim =
+            raw.status.is_informational() && raw.status != StatusCode::SWITCHING_PROTOCOLS;
+        if !interim {
+            self.state = match framing.body {
+                BodyFraming::Empty => State::Ending,
+                BodyFraming::Length(total) => {
+                    let limit = self.config.limits.max_body_bytes;
+                    if total > limit {
+                        return Err(DecodeError::Limit {
+                            what: "body bytes (Content-Length)",
+                            limit,
+                        });
+                    }
+                    State::Length {
+                        remaining: total,
+                        total,
+                    }
+                }
+                BodyFraming::Chunked => State::Chunked(ChunkedDecoder::new()),
+                BodyFraming::UntilEof => State::UntilEof,
+            };
+        }
+        // Built in the return value: a head is ~150 bytes, and a move of it is a memcpy.
         let head = ResponseHead {
             version: raw.version,
             status: raw.status,
@@ -225,30 +251,11 @@ impl ResponseDecoder {
             headers: raw.headers,
             framing,
         };
-        // RFC 9110 §15.2: "A client MUST be able to parse one or more 1xx responses received
-        // prior to a final response". 101 is final for HTTP: the connection changes protocol.
-        if head.status.is_informational() && head.status != StatusCode::SWITCHING_PROTOCOLS {
-            return Ok(Some(DecodeEvent::Interim(head)));
-        }
-        self.state = match framing.body {
-            BodyFraming::Empty => State::Ending,
-            BodyFraming::Length(total) => {
-                let limit = self.config.limits.max_body_bytes;
-                if total > limit {
-                    return Err(DecodeError::Limit {
-                        what: "body bytes (Content-Length)",
-                        limit,
-                    });
-                }
-                State::Length {
-                    remaining: total,
-                    total,
-                }
-            }
-            BodyFraming::Chunked => State::Chunked(ChunkedDecoder::new()),
-            BodyFraming::UntilEof => State::UntilEof,
-        };
-        Ok(Some(DecodeEvent::Head(head)))
+        Ok(Some(if interim {
+            DecodeEvent::Interim(head)
+        } else {
+            DecodeEvent::Head(head)
+        }))
     }
 
     fn take_data(&mut self, buf: &mut BytesMut, n: usize) -> DecodeEvent {

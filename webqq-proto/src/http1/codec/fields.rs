@@ -320,6 +320,14 @@ impl FieldLookup for Fields {
             })
             .map(|span| self.value_bytes(span))
     }
+
+    /// A known name is present when its first position was recorded: no field is looked at.
+    fn has(&self, name: &HeaderName) -> bool {
+        match Known::of_name(name) {
+            Known::Other => self.values_of(name).next().is_some(),
+            known => self.first.start(known).is_some(),
+        }
+    }
 }
 
 impl Deref for Fields {
@@ -426,6 +434,22 @@ mod tests {
             Some(&b"no"[..])
         );
         assert!(!f.has(&http::header::TRANSFER_ENCODING));
+        // `has` answers a known name from the first positions alone: the same as a lookup.
+        for name in [
+            http::header::CONTENT_LENGTH,
+            http::header::CONNECTION,
+            http::header::TRANSFER_ENCODING,
+            http::header::SET_COOKIE,
+            http::header::LOCATION,
+            keep_alive.clone(),
+            id.clone(),
+            HeaderName::from_static("content-lengthy"),
+            HeaderName::from_static("x-absent"),
+        ] {
+            let present = f.values_of(&name).next().is_some();
+            assert_eq!(f.has(&name), present, "{name}");
+            assert_eq!(f.map().contains_key(&name), present, "{name}");
+        }
         assert_eq!(f.map()["x-tencent-id"], "7");
         let names: Vec<&str> = f.raw().map(|(n, _)| n).collect();
         assert_eq!(

@@ -175,6 +175,14 @@ fn transfer_coding_framing(headers: &impl FieldLookup) -> Result<BodyFraming, De
 pub(crate) fn content_length(headers: &impl FieldLookup) -> Result<Option<u64>, DecodeError> {
     let mut found: Option<u64> = None;
     for value in headers.values_of(&CONTENT_LENGTH) {
+        // The usual value is one bare number: no list to split, no OWS to trim.
+        if let Some(length) = parse_length(value) {
+            if found.is_some_and(|f| f != length) {
+                return Err(differ(found.unwrap_or_default(), length));
+            }
+            found = Some(length);
+            continue;
+        }
         let mut members = 0usize;
         for member in value.split(|&b| b == b',') {
             members += 1;
@@ -185,10 +193,7 @@ pub(crate) fn content_length(headers: &impl FieldLookup) -> Result<Option<u64>, 
                 ))
             })?;
             if found.is_some_and(|f| f != length) {
-                return Err(DecodeError::Protocol(format!(
-                    "Content-Length values differ: {} and {length}",
-                    found.unwrap_or_default()
-                )));
+                return Err(differ(found.unwrap_or_default(), length));
             }
             found = Some(length);
         }
@@ -197,18 +202,24 @@ pub(crate) fn content_length(headers: &impl FieldLookup) -> Result<Option<u64>, 
     Ok(found)
 }
 
+fn differ(first: u64, other: u64) -> DecodeError {
+    DecodeError::Protocol(format!("Content-Length values differ: {first} and {other}"))
+}
+
 /// RFC 9110 §8.6: `Content-Length = 1*DIGIT`; no sign, no hex, and it must fit in a u64.
 fn parse_length(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
-    digits.iter().try_fold(0u64, |acc, &b| {
-        if b.is_ascii_digit() {
-            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-        } else {
-            None
+    let mut length = 0u64;
+    for &b in digits {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
         }
-    })
+        length = length.checked_mul(10)?.checked_add(u64::from(digit))?;
+    }
+    Some(length)
 }
 
 /// RFC 9112 §9.3: "If the close connection option is present (Section 9.6), the connection
@@ -452,6 +463,11 @@ mod tests {
             ),
             (&[("content-length", " 5 ")], Length(5)),
             (&[("content-length", "0")], Empty),
+            (&[("content-length", "007")], Length(7)),
+            (
+                &[("content-length", "7"), ("content-length", "7, 7")],
+                Length(7),
+            ),
             (
                 &[("content-length", "18446744073709551615")],
                 Length(u64::MAX),
@@ -474,6 +490,11 @@ mod tests {
             &[("content-length", "5,")],
             &[("content-length", "5 5")],
             &[("content-length", "18446744073709551616")],
+            &[("content-length", "99999999999999999999")],
+            &[("content-length", "5"), ("content-length", "5, 6")],
+            &[("content-length", "5, 5"), ("content-length", "6")],
+            &[("content-length", "5/")],
+            &[("content-length", ":5")],
         ] {
             let err = refused(200, fields);
             assert!(err.is_protocol(), "{fields:?}: {err}");
