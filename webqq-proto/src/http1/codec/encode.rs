@@ -43,10 +43,20 @@ pub fn encode_request_with(
 /// A request encoded once, in the two parts that surround the fields a client adds per
 /// attempt (see [`encode_request_with`]): `start` (request line, `Host`, the request's own
 /// fields) and `end` (`Content-Length`, the empty line, the body).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct EncodedParts {
     pub start: Bytes,
     pub end: Bytes,
+}
+
+impl std::fmt::Debug for EncodedParts {
+    /// Lengths only: the bytes hold the query (session keys) and the request's own fields.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncodedParts")
+            .field("start_len", &self.start.len())
+            .field("end_len", &self.end.len())
+            .finish()
+    }
 }
 
 impl EncodedParts {

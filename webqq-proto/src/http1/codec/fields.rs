@@ -387,15 +387,47 @@ impl PartialEq<HeaderMap> for Fields {
     }
 }
 
+/// Fields whose values are credentials: `Debug` names them but never shows the value.
+const SECRET_FIELDS: [&str; 4] = [
+    "set-cookie",
+    "cookie",
+    "authorization",
+    "proxy-authorization",
+];
+
 impl fmt::Debug for Fields {
+    /// Names and values as received, except the values of [`SECRET_FIELDS`] (a WebQQ login's
+    /// `Set-Cookie` fields carry its session keys).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.map(), f)
+        let mut list = f.debug_list();
+        for (name, value) in self.raw() {
+            if SECRET_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+                list.entry(&format_args!("{name}: <redacted>"));
+            } else {
+                list.entry(&format_args!("{name}: {}", String::from_utf8_lossy(value)));
+            }
+        }
+        list.finish()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_fields_but_never_credentials() {
+        let f = fields(&[
+            ("Content-Length", "5"),
+            ("Set-Cookie", "ptwebqq=SECRET1; path=/"),
+            ("COOKIE", "skey=SECRET2"),
+            ("Authorization", "Bearer SECRET3"),
+        ]);
+        let shown = format!("{f:?}");
+        assert!(shown.contains("Content-Length: 5"), "{shown}");
+        assert!(shown.contains("Set-Cookie: <redacted>"), "{shown}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+    }
 
     /// Fields as a decoded head holds them: positions in one source of `Name: value` lines.
     fn fields(pairs: &[(&str, &str)]) -> Fields {
