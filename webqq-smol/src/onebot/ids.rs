@@ -31,6 +31,11 @@ pub const MIN_AGREEING: usize = 2;
 /// Most records kept per kind; beyond it new contacts get ids that are not saved (matching
 /// scans the records, so this also bounds the work of a login).
 pub const MAX_RECORDS: usize = 100_000;
+/// Most users bound in one login from messages alone (strangers: senders outside the friend,
+/// group and discussion lists), far above the temporary chats of a real account. The server
+/// picks these uins, so past the limit the least recently seen stranger is unbound; contacts
+/// from the lists never count and are never unbound.
+pub const MAX_STRANGERS: usize = 10_000;
 
 /// What kind of thing an id names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -211,6 +216,42 @@ impl Bindings {
     }
 }
 
+/// This login's users bound from messages alone, by when each was last seen (for
+/// [`MAX_STRANGERS`]).
+#[derive(Debug, Default)]
+struct Strangers {
+    clock: u64,
+    seen: HashMap<u64, u64>,
+    by_age: BTreeMap<u64, u64>,
+}
+
+impl Strangers {
+    /// Marks `uin` seen now.
+    fn touch(&mut self, uin: u64) {
+        self.forget(uin);
+        self.clock += 1;
+        self.seen.insert(uin, self.clock);
+        self.by_age.insert(self.clock, uin);
+    }
+
+    /// `uin` is no stranger (any more).
+    fn forget(&mut self, uin: u64) {
+        if let Some(at) = self.seen.remove(&uin) {
+            self.by_age.remove(&at);
+        }
+    }
+
+    /// The least recently seen stranger, removed, when there are `limit` or more.
+    fn evict(&mut self, limit: usize) -> Option<u64> {
+        if self.seen.len() < limit {
+            return None;
+        }
+        let (_, uin) = self.by_age.pop_first()?;
+        self.seen.remove(&uin);
+        Some(uin)
+    }
+}
+
 /// The persistent records and this login's uin / gid / did bindings.
 #[derive(Debug)]
 pub struct IdStore {
@@ -220,6 +261,7 @@ pub struct IdStore {
     users: Bindings,
     groups: Bindings,
     discussions: Bindings,
+    strangers: Strangers,
 }
 
 /// One contact to bind: its runtime id, real number if known, and attributes.
@@ -253,6 +295,7 @@ impl IdStore {
             users: Bindings::default(),
             groups: Bindings::default(),
             discussions: Bindings::default(),
+            strangers: Strangers::default(),
         })
     }
 
@@ -280,6 +323,7 @@ impl IdStore {
             self.users = Bindings::default();
             self.groups = Bindings::default();
             self.discussions = Bindings::default();
+            self.strangers = Strangers::default();
         }
         let mut u = Vec::new();
         let groups: Vec<Seen> = contacts
@@ -373,23 +417,29 @@ impl IdStore {
         u
     }
 
-    /// The user id of `uin`, binding it when new this login: to `qq` when known, else to a new
-    /// surrogate (a contact outside the book has no attributes to match).
+    /// The user id of `uin`, binding it when new this login: to `qq` when known (or the
+    /// record holding it), else to a new surrogate (a contact outside the book has no
+    /// attributes to match). Such a stranger gets no record (its number decides alone), and
+    /// past [`MAX_STRANGERS`] the least recently seen one is unbound first.
     pub fn user(&mut self, uin: u64, qq: Option<u64>) -> u64 {
-        if let Some(id) = self.users.forward.get(&uin) {
-            return *id;
+        if let Some(&id) = self.users.forward.get(&uin) {
+            if self.strangers.seen.contains_key(&uin) {
+                self.strangers.touch(uin);
+            }
+            return id;
         }
-        let mut u = Vec::new();
-        self.bind_all(
-            Kind::User,
-            vec![Seen {
-                runtime: uin,
-                qq,
-                traits: Traits::new(),
-            }],
-            &mut u,
-        );
-        self.user_id(uin).unwrap_or_default()
+        let id = match qq.filter(|q| *q > 0 && *q < SURROGATE_BASE) {
+            Some(qq) => self.by_number(Kind::User, qq),
+            None => self.new_surrogate(),
+        };
+        if let Some(old) = self.strangers.evict(MAX_STRANGERS) {
+            if let Some(old_id) = self.users.forward.remove(&old) {
+                self.users.back.remove(&old_id);
+            }
+        }
+        self.users.bind(uin, id);
+        self.strangers.touch(uin);
+        id
     }
 
     /// Whether `uin` is bound to a surrogate whose record does not have the real number yet.
@@ -454,20 +504,13 @@ impl IdStore {
             if let Some(qq) = qq {
                 s.traits.insert(QQ.into(), qq.to_string());
             }
+            if kind == Kind::User {
+                self.strangers.forget(s.runtime);
+            }
             if let Some(&id) = self.bindings(kind).forward.get(&s.runtime) {
                 self.remember(kind, id, s.traits);
             } else if let Some(qq) = qq {
-                // The number decides: the record that has it (a surrogate given before the
-                // number was known), else the number itself.
-                let number = qq.to_string();
-                let id = self
-                    .saved
-                    .records(kind)
-                    .iter()
-                    .find(|r| r.traits.get(QQ) == Some(&number))
-                    .map(|r| r.id)
-                    .filter(|id| !self.bindings(kind).back.contains_key(id))
-                    .unwrap_or(qq);
+                let id = self.by_number(kind, qq);
                 self.bindings(kind).bind(s.runtime, id);
                 self.remember(kind, id, s.traits);
             } else {
@@ -490,21 +533,34 @@ impl IdStore {
         }
         for s in rest {
             let m = self.matching(kind, &s.traits);
-            let id = match m.id {
-                Some(id) => id,
-                None => {
-                    let id = SURROGATE_BASE + self.saved.next;
-                    self.saved.next += 1;
-                    self.dirty = true;
-                    id
-                }
-            };
+            let id = m.id.unwrap_or_else(|| self.new_surrogate());
             self.bindings(kind).bind(s.runtime, id);
             self.remember(kind, id, s.traits);
             if let Some(reason) = m.uncertain {
                 u.push(Uncertain { kind, id, reason });
             }
         }
+    }
+
+    /// The id of real number `qq`: the free record that has it (a surrogate given before the
+    /// number was known), else the number itself.
+    fn by_number(&mut self, kind: Kind, qq: u64) -> u64 {
+        let number = qq.to_string();
+        self.saved
+            .records(kind)
+            .iter()
+            .find(|r| r.traits.get(QQ) == Some(&number))
+            .map(|r| r.id)
+            .filter(|id| !self.bindings(kind).back.contains_key(id))
+            .unwrap_or(qq)
+    }
+
+    /// A surrogate never given before.
+    fn new_surrogate(&mut self) -> u64 {
+        let id = SURROGATE_BASE + self.saved.next;
+        self.saved.next += 1;
+        self.dirty = true;
+        id
     }
 
     fn matching(&mut self, kind: Kind, traits: &Traits) -> Match {
@@ -764,6 +820,43 @@ mod tests {
         assert!(s.user_id(8).unwrap() >= SURROGATE_BASE, "the id stays");
         s.rebind(&contacts([9, 10], 11, "bob"), true);
         assert!(!s.lacks_number(10), "matched by attributes, number known");
+    }
+
+    #[test]
+    fn strangers_are_bounded_and_never_displace_contacts() {
+        let mut s = IdStore::open(None).unwrap();
+        s.rebind(&contacts([1, 2], 3, "bob"), true);
+        let (alice, bob) = (s.user_id(1).unwrap(), s.user_id(2).unwrap());
+        let records = s.saved.users.len();
+        let first = s.user(100, None);
+        let numbered = s.user(101, Some(4242));
+        assert_eq!(numbered, 4242);
+        for uin in 1_000..1_000 + MAX_STRANGERS as u64 {
+            s.user(uin, None);
+            // Contacts and one recently seen stranger are looked up all along.
+            assert_eq!(s.user(1, None), alice);
+            assert_eq!(s.user(101, None), numbered);
+        }
+        assert!(s.strangers.seen.len() <= MAX_STRANGERS);
+        assert_eq!(s.strangers.by_age.len(), s.strangers.seen.len());
+        assert!(s.users.forward.len() <= MAX_STRANGERS + 2);
+        assert_eq!(s.users.back.len(), s.users.forward.len());
+        assert_eq!(s.saved.users.len(), records, "strangers leave no records");
+        assert_eq!((s.user_id(1), s.user_id(2)), (Some(alice), Some(bob)));
+        assert_eq!((s.uin(alice), s.uin(bob)), (Some(1), Some(2)));
+        assert_eq!(
+            s.user_id(100),
+            None,
+            "the least recently seen stranger went"
+        );
+        assert_eq!(s.uin(first), None);
+        assert_eq!(s.user_id(101), Some(4242), "a recently seen one stayed");
+        // A stranger who turns up in the lists is a contact from then on.
+        let mut c = contacts([1, 2], 3, "bob");
+        c.friends.insert(101, friend(101, "carol", 4));
+        s.rebind(&c, false);
+        assert!(!s.strangers.seen.contains_key(&101));
+        assert_eq!(s.user_id(101), Some(4242));
     }
 
     #[test]
