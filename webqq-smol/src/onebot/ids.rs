@@ -14,6 +14,8 @@
 //!
 //! The records live in a file, written to a temporary file and renamed over the old one, so a
 //! crash leaves either the old or the new map.
+mod book;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::path::PathBuf;
@@ -22,14 +24,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use webqq_proto::webqq::session::Contacts;
 
+use book::Book;
+
 /// The first surrogate id (real QQ numbers are below it).
 pub const SURROGATE_BASE: u64 = 1_000_000_000_000;
 /// The attribute holding a real QQ number, once known; it decides alone.
 const QQ: &str = "qq";
 /// Attributes that must still agree for a record one attribute away to keep its id.
 pub const MIN_AGREEING: usize = 2;
-/// Most records kept per kind; beyond it new contacts get ids that are not saved (matching
-/// scans the records, so this also bounds the work of a login).
+/// Most records kept per kind; beyond it new contacts get ids that are not saved (this also
+/// bounds the file and its index, kept by id and by attribute).
 pub const MAX_RECORDS: usize = 100_000;
 /// Most users bound in one login from messages alone (strangers: senders outside the friend,
 /// group and discussion lists), far above the temporary chats of a real account. The server
@@ -102,21 +106,13 @@ pub fn match_record<'a>(
     let mut exact: Vec<(u64, bool)> = Vec::new();
     let mut near: Vec<(u64, String)> = Vec::new();
     for (r, taken) in records {
-        let shared: Vec<(&String, &String, &String)> = seen
-            .iter()
-            .filter_map(|(k, now)| r.traits.get(k).map(|before| (k, now, before)))
-            .collect();
-        if shared.is_empty() {
+        let (shared, changed) = compare(&r.traits, seen);
+        if shared == 0 {
             continue;
         }
-        let changed: Vec<&String> = shared
-            .iter()
-            .filter(|(_, now, before)| now != before)
-            .map(|(k, ..)| *k)
-            .collect();
         match changed.len() {
             0 => exact.push((r.id, taken)),
-            1 if !taken && shared.len() > MIN_AGREEING => near.push((r.id, changed[0].clone())),
+            1 if !taken && shared > MIN_AGREEING => near.push((r.id, changed[0].clone())),
             _ => {}
         }
     }
@@ -156,12 +152,27 @@ pub fn match_record<'a>(
     }
 }
 
+/// How many attributes `before` and `now` share (rule 1), and which of those differ.
+fn compare<'a>(before: &Traits, now: &'a Traits) -> (usize, Vec<&'a String>) {
+    let mut shared = 0;
+    let mut changed = Vec::new();
+    for (k, value) in now {
+        if let Some(was) = before.get(k) {
+            shared += 1;
+            if was != value {
+                changed.push(k);
+            }
+        }
+    }
+    (shared, changed)
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Saved {
     next: u64,
-    users: Vec<Record>,
-    groups: Vec<Record>,
-    discussions: Vec<Record>,
+    users: Book,
+    groups: Book,
+    discussions: Book,
 }
 
 impl Saved {
@@ -187,13 +198,13 @@ impl Saved {
         };
         Ok(Saved {
             next: v["next"].as_u64().unwrap_or(0),
-            users: records(&v["users"], "nick:", "nick"),
-            groups: records(&v["groups"], "name:", "name"),
-            discussions: records(&v["discussions"], "name:", "name"),
+            users: records(&v["users"], "nick:", "nick").into(),
+            groups: records(&v["groups"], "name:", "name").into(),
+            discussions: records(&v["discussions"], "name:", "name").into(),
         })
     }
 
-    fn records(&mut self, kind: Kind) -> &mut Vec<Record> {
+    fn records(&mut self, kind: Kind) -> &mut Book {
         match kind {
             Kind::User => &mut self.users,
             Kind::Group => &mut self.groups,
@@ -262,6 +273,9 @@ pub struct IdStore {
     groups: Bindings,
     discussions: Bindings,
     strangers: Strangers,
+    /// Records the matching rule weighed (the index's work).
+    #[cfg(test)]
+    weighed: usize,
 }
 
 /// One contact to bind: its runtime id, real number if known, and attributes.
@@ -296,6 +310,8 @@ impl IdStore {
             groups: Bindings::default(),
             discussions: Bindings::default(),
             strangers: Strangers::default(),
+            #[cfg(test)]
+            weighed: 0,
         })
     }
 
@@ -450,8 +466,8 @@ impl IdStore {
         !self
             .saved
             .users
-            .iter()
-            .any(|r| r.id == id && r.traits.contains_key(QQ))
+            .get(id)
+            .is_some_and(|r| r.traits.contains_key(QQ))
     }
 
     /// The user id bound to `uin` this login.
@@ -545,11 +561,9 @@ impl IdStore {
     /// The id of real number `qq`: the free record that has it (a surrogate given before the
     /// number was known), else the number itself.
     fn by_number(&mut self, kind: Kind, qq: u64) -> u64 {
-        let number = qq.to_string();
         self.saved
             .records(kind)
-            .iter()
-            .find(|r| r.traits.get(QQ) == Some(&number))
+            .find(QQ, &qq.to_string())
             .map(|r| r.id)
             .filter(|id| !self.bindings(kind).back.contains_key(id))
             .unwrap_or(qq)
@@ -570,12 +584,23 @@ impl IdStore {
                 uncertain: None,
             };
         }
-        let taken: BTreeSet<u64> = self.bindings(kind).back.keys().copied().collect();
+        let (book, bound) = match kind {
+            Kind::User => (&mut self.saved.users, &self.users),
+            Kind::Group => (&mut self.saved.groups, &self.groups),
+            Kind::Discuss => (&mut self.saved.discussions, &self.discussions),
+        };
+        let taken = &bound.back;
+        let candidates = book.candidates(traits, |id| taken.contains_key(&id));
+        #[cfg(test)]
+        {
+            self.weighed += candidates.len();
+        }
+        let records = book.records();
         match_record(
-            self.saved
-                .records(kind)
-                .iter()
-                .map(|r| (r, taken.contains(&r.id))),
+            candidates.into_iter().map(|i| {
+                let r = &records[i];
+                (r, taken.contains_key(&r.id))
+            }),
             traits,
         )
     }
@@ -587,18 +612,15 @@ impl IdStore {
             return;
         }
         let records = self.saved.records(kind);
-        if let Some(number) = records
-            .iter()
-            .find(|r| r.id == id)
-            .and_then(|r| r.traits.get(QQ))
-        {
+        let before = records.get(id);
+        if let Some(number) = before.and_then(|r| r.traits.get(QQ)) {
             traits
                 .entry(QQ.to_string())
                 .or_insert_with(|| number.clone());
         }
-        match records.iter().position(|r| r.id == id) {
-            Some(i) if records[i].traits == traits => return,
-            Some(i) => records[i].traits = traits,
+        match before {
+            Some(r) if r.traits == traits => return,
+            Some(_) => records.set_traits(id, traits),
             None if records.len() < MAX_RECORDS => records.push(Record { id, traits }),
             None => return,
         }
@@ -860,15 +882,49 @@ mod tests {
     }
 
     #[test]
+    fn a_login_weighs_few_records_per_contact() {
+        const N: u64 = 20_000;
+        let book = |base: u64, renamed: u64| {
+            let mut c = Contacts::default();
+            for i in 0..N {
+                let nick = if i == renamed {
+                    "renamed".into()
+                } else {
+                    format!("f{i}")
+                };
+                c.friends
+                    .insert(base + i, friend(base + i, &nick, (i % 200) as i64));
+            }
+            c
+        };
+        let mut s = IdStore::open(None).unwrap();
+        assert!(s.rebind(&book(0, N), true).is_empty());
+        let ids: Vec<u64> = (0..N).map(|i| s.user_id(i).unwrap()).collect();
+        assert_eq!(s.weighed, 0, "no earlier record shares a name");
+        let u = s.rebind(&book(N, 7), true);
+        assert_eq!(u.len(), 1, "{u:?}");
+        assert_eq!(u[0].reason, "nick changed");
+        for i in 0..N {
+            assert_eq!(s.user_id(N + i), Some(ids[i as usize]));
+        }
+        // Each of the others weighs its one record with the same name (twice: the
+        // unambiguous pass, then the renamed one alone against its 100 avatar mates).
+        assert!(s.weighed <= 2 * N as usize + 200, "{}", s.weighed);
+    }
+
+    #[test]
     fn the_first_file_format_is_read() {
         let old = br#"{"next": 2, "users": {"nick:alice": 1000000000000, "qq:5": 5},
             "groups": {"name:g": 1000000000001}, "discussions": {}}"#;
         let saved = Saved::parse(old).unwrap();
         assert_eq!(saved.next, 2);
-        assert_eq!(saved.users, vec![rec(SURROGATE_BASE, &[("nick", "alice")])]);
         assert_eq!(
-            saved.groups,
-            vec![rec(SURROGATE_BASE + 1, &[("name", "g")])]
+            saved.users.records(),
+            [rec(SURROGATE_BASE, &[("nick", "alice")])]
+        );
+        assert_eq!(
+            saved.groups.records(),
+            [rec(SURROGATE_BASE + 1, &[("name", "g")])]
         );
         let mut s = IdStore::open(None).unwrap();
         s.saved = saved;
