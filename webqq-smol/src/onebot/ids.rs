@@ -449,7 +449,11 @@ impl IdStore {
             None => self.new_surrogate(),
         };
         if let Some(old) = self.strangers.evict(MAX_STRANGERS) {
-            if let Some(old_id) = self.users.forward.remove(&old) {
+            // Its id may name a contact by now (a number it shares with a friend bound
+            // later): that binding stays.
+            if let Some(old_id) = self.users.forward.remove(&old)
+                && self.users.back.get(&old_id) == Some(&old)
+            {
                 self.users.back.remove(&old_id);
             }
         }
@@ -873,12 +877,25 @@ mod tests {
         );
         assert_eq!(s.uin(first), None);
         assert_eq!(s.user_id(101), Some(4242), "a recently seen one stayed");
+        // A friend bound later to a number a stranger had keeps it when the stranger goes.
+        s.user(102, Some(5151));
+        let mut c = contacts([1, 2], 3, "bob");
+        c.friends.insert(103, friend(103, "dan", 5));
+        c.friends.get_mut(&103).unwrap().qq = Some(5151);
+        s.rebind(&c, false);
+        assert_eq!(s.uin(5151), Some(103));
+        for uin in 50_000..50_000 + MAX_STRANGERS as u64 {
+            s.user(uin, None);
+        }
+        assert_eq!(s.user_id(102), None, "the stranger went");
+        assert_eq!(s.uin(5151), Some(103), "the friend stayed");
         // A stranger who turns up in the lists is a contact from then on.
+        let carol = s.user(101, Some(4242));
         let mut c = contacts([1, 2], 3, "bob");
         c.friends.insert(101, friend(101, "carol", 4));
         s.rebind(&c, false);
         assert!(!s.strangers.seen.contains_key(&101));
-        assert_eq!(s.user_id(101), Some(4242));
+        assert_eq!(s.user_id(101), Some(carol));
     }
 
     #[test]
