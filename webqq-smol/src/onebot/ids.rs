@@ -14,6 +14,8 @@
 //!
 //! The records live in a file, written to a temporary file and renamed over the old one, so a
 //! crash leaves either the old or the new map.
+mod book;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::path::PathBuf;
@@ -22,15 +24,22 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use webqq_proto::webqq::session::Contacts;
 
+use book::Book;
+
 /// The first surrogate id (real QQ numbers are below it).
 pub const SURROGATE_BASE: u64 = 1_000_000_000_000;
 /// The attribute holding a real QQ number, once known; it decides alone.
 const QQ: &str = "qq";
 /// Attributes that must still agree for a record one attribute away to keep its id.
 pub const MIN_AGREEING: usize = 2;
-/// Most records kept per kind; beyond it new contacts get ids that are not saved (matching
-/// scans the records, so this also bounds the work of a login).
+/// Most records kept per kind; beyond it new contacts get ids that are not saved (this also
+/// bounds the file and its index, kept by id and by attribute).
 pub const MAX_RECORDS: usize = 100_000;
+/// Most users bound in one login from messages alone (strangers: senders outside the friend,
+/// group and discussion lists), far above the temporary chats of a real account. The server
+/// picks these uins, so past the limit the least recently seen stranger is unbound; contacts
+/// from the lists never count and are never unbound.
+pub const MAX_STRANGERS: usize = 10_000;
 
 /// What kind of thing an id names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -97,21 +106,13 @@ pub fn match_record<'a>(
     let mut exact: Vec<(u64, bool)> = Vec::new();
     let mut near: Vec<(u64, String)> = Vec::new();
     for (r, taken) in records {
-        let shared: Vec<(&String, &String, &String)> = seen
-            .iter()
-            .filter_map(|(k, now)| r.traits.get(k).map(|before| (k, now, before)))
-            .collect();
-        if shared.is_empty() {
+        let (shared, changed) = compare(&r.traits, seen);
+        if shared == 0 {
             continue;
         }
-        let changed: Vec<&String> = shared
-            .iter()
-            .filter(|(_, now, before)| now != before)
-            .map(|(k, ..)| *k)
-            .collect();
         match changed.len() {
             0 => exact.push((r.id, taken)),
-            1 if !taken && shared.len() > MIN_AGREEING => near.push((r.id, changed[0].clone())),
+            1 if !taken && shared > MIN_AGREEING => near.push((r.id, changed[0].clone())),
             _ => {}
         }
     }
@@ -151,12 +152,27 @@ pub fn match_record<'a>(
     }
 }
 
+/// How many attributes `before` and `now` share (rule 1), and which of those differ.
+fn compare<'a>(before: &Traits, now: &'a Traits) -> (usize, Vec<&'a String>) {
+    let mut shared = 0;
+    let mut changed = Vec::new();
+    for (k, value) in now {
+        if let Some(was) = before.get(k) {
+            shared += 1;
+            if was != value {
+                changed.push(k);
+            }
+        }
+    }
+    (shared, changed)
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Saved {
     next: u64,
-    users: Vec<Record>,
-    groups: Vec<Record>,
-    discussions: Vec<Record>,
+    users: Book,
+    groups: Book,
+    discussions: Book,
 }
 
 impl Saved {
@@ -182,13 +198,13 @@ impl Saved {
         };
         Ok(Saved {
             next: v["next"].as_u64().unwrap_or(0),
-            users: records(&v["users"], "nick:", "nick"),
-            groups: records(&v["groups"], "name:", "name"),
-            discussions: records(&v["discussions"], "name:", "name"),
+            users: records(&v["users"], "nick:", "nick").into(),
+            groups: records(&v["groups"], "name:", "name").into(),
+            discussions: records(&v["discussions"], "name:", "name").into(),
         })
     }
 
-    fn records(&mut self, kind: Kind) -> &mut Vec<Record> {
+    fn records(&mut self, kind: Kind) -> &mut Book {
         match kind {
             Kind::User => &mut self.users,
             Kind::Group => &mut self.groups,
@@ -211,6 +227,42 @@ impl Bindings {
     }
 }
 
+/// This login's users bound from messages alone, by when each was last seen (for
+/// [`MAX_STRANGERS`]).
+#[derive(Debug, Default)]
+struct Strangers {
+    clock: u64,
+    seen: HashMap<u64, u64>,
+    by_age: BTreeMap<u64, u64>,
+}
+
+impl Strangers {
+    /// Marks `uin` seen now.
+    fn touch(&mut self, uin: u64) {
+        self.forget(uin);
+        self.clock += 1;
+        self.seen.insert(uin, self.clock);
+        self.by_age.insert(self.clock, uin);
+    }
+
+    /// `uin` is no stranger (any more).
+    fn forget(&mut self, uin: u64) {
+        if let Some(at) = self.seen.remove(&uin) {
+            self.by_age.remove(&at);
+        }
+    }
+
+    /// The least recently seen stranger, removed, when there are `limit` or more.
+    fn evict(&mut self, limit: usize) -> Option<u64> {
+        if self.seen.len() < limit {
+            return None;
+        }
+        let (_, uin) = self.by_age.pop_first()?;
+        self.seen.remove(&uin);
+        Some(uin)
+    }
+}
+
 /// The persistent records and this login's uin / gid / did bindings.
 #[derive(Debug)]
 pub struct IdStore {
@@ -220,6 +272,10 @@ pub struct IdStore {
     users: Bindings,
     groups: Bindings,
     discussions: Bindings,
+    strangers: Strangers,
+    /// Records the matching rule weighed (the index's work).
+    #[cfg(test)]
+    weighed: usize,
 }
 
 /// One contact to bind: its runtime id, real number if known, and attributes.
@@ -253,6 +309,9 @@ impl IdStore {
             users: Bindings::default(),
             groups: Bindings::default(),
             discussions: Bindings::default(),
+            strangers: Strangers::default(),
+            #[cfg(test)]
+            weighed: 0,
         })
     }
 
@@ -280,6 +339,7 @@ impl IdStore {
             self.users = Bindings::default();
             self.groups = Bindings::default();
             self.discussions = Bindings::default();
+            self.strangers = Strangers::default();
         }
         let mut u = Vec::new();
         let groups: Vec<Seen> = contacts
@@ -373,23 +433,33 @@ impl IdStore {
         u
     }
 
-    /// The user id of `uin`, binding it when new this login: to `qq` when known, else to a new
-    /// surrogate (a contact outside the book has no attributes to match).
+    /// The user id of `uin`, binding it when new this login: to `qq` when known (or the
+    /// record holding it), else to a new surrogate (a contact outside the book has no
+    /// attributes to match). Such a stranger gets no record (its number decides alone), and
+    /// past [`MAX_STRANGERS`] the least recently seen one is unbound first.
     pub fn user(&mut self, uin: u64, qq: Option<u64>) -> u64 {
-        if let Some(id) = self.users.forward.get(&uin) {
-            return *id;
+        if let Some(&id) = self.users.forward.get(&uin) {
+            if self.strangers.seen.contains_key(&uin) {
+                self.strangers.touch(uin);
+            }
+            return id;
         }
-        let mut u = Vec::new();
-        self.bind_all(
-            Kind::User,
-            vec![Seen {
-                runtime: uin,
-                qq,
-                traits: Traits::new(),
-            }],
-            &mut u,
-        );
-        self.user_id(uin).unwrap_or_default()
+        let id = match qq.filter(|q| *q > 0 && *q < SURROGATE_BASE) {
+            Some(qq) => self.by_number(Kind::User, qq),
+            None => self.new_surrogate(),
+        };
+        if let Some(old) = self.strangers.evict(MAX_STRANGERS) {
+            // Its id may name a contact by now (a number it shares with a friend bound
+            // later): that binding stays.
+            if let Some(old_id) = self.users.forward.remove(&old)
+                && self.users.back.get(&old_id) == Some(&old)
+            {
+                self.users.back.remove(&old_id);
+            }
+        }
+        self.users.bind(uin, id);
+        self.strangers.touch(uin);
+        id
     }
 
     /// Whether `uin` is bound to a surrogate whose record does not have the real number yet.
@@ -400,8 +470,8 @@ impl IdStore {
         !self
             .saved
             .users
-            .iter()
-            .any(|r| r.id == id && r.traits.contains_key(QQ))
+            .get(id)
+            .is_some_and(|r| r.traits.contains_key(QQ))
     }
 
     /// The user id bound to `uin` this login.
@@ -454,20 +524,13 @@ impl IdStore {
             if let Some(qq) = qq {
                 s.traits.insert(QQ.into(), qq.to_string());
             }
+            if kind == Kind::User {
+                self.strangers.forget(s.runtime);
+            }
             if let Some(&id) = self.bindings(kind).forward.get(&s.runtime) {
                 self.remember(kind, id, s.traits);
             } else if let Some(qq) = qq {
-                // The number decides: the record that has it (a surrogate given before the
-                // number was known), else the number itself.
-                let number = qq.to_string();
-                let id = self
-                    .saved
-                    .records(kind)
-                    .iter()
-                    .find(|r| r.traits.get(QQ) == Some(&number))
-                    .map(|r| r.id)
-                    .filter(|id| !self.bindings(kind).back.contains_key(id))
-                    .unwrap_or(qq);
+                let id = self.by_number(kind, qq);
                 self.bindings(kind).bind(s.runtime, id);
                 self.remember(kind, id, s.traits);
             } else {
@@ -490,21 +553,32 @@ impl IdStore {
         }
         for s in rest {
             let m = self.matching(kind, &s.traits);
-            let id = match m.id {
-                Some(id) => id,
-                None => {
-                    let id = SURROGATE_BASE + self.saved.next;
-                    self.saved.next += 1;
-                    self.dirty = true;
-                    id
-                }
-            };
+            let id = m.id.unwrap_or_else(|| self.new_surrogate());
             self.bindings(kind).bind(s.runtime, id);
             self.remember(kind, id, s.traits);
             if let Some(reason) = m.uncertain {
                 u.push(Uncertain { kind, id, reason });
             }
         }
+    }
+
+    /// The id of real number `qq`: the free record that has it (a surrogate given before the
+    /// number was known), else the number itself.
+    fn by_number(&mut self, kind: Kind, qq: u64) -> u64 {
+        self.saved
+            .records(kind)
+            .find(QQ, &qq.to_string())
+            .map(|r| r.id)
+            .filter(|id| !self.bindings(kind).back.contains_key(id))
+            .unwrap_or(qq)
+    }
+
+    /// A surrogate never given before.
+    fn new_surrogate(&mut self) -> u64 {
+        let id = SURROGATE_BASE + self.saved.next;
+        self.saved.next += 1;
+        self.dirty = true;
+        id
     }
 
     fn matching(&mut self, kind: Kind, traits: &Traits) -> Match {
@@ -514,12 +588,23 @@ impl IdStore {
                 uncertain: None,
             };
         }
-        let taken: BTreeSet<u64> = self.bindings(kind).back.keys().copied().collect();
+        let (book, bound) = match kind {
+            Kind::User => (&mut self.saved.users, &self.users),
+            Kind::Group => (&mut self.saved.groups, &self.groups),
+            Kind::Discuss => (&mut self.saved.discussions, &self.discussions),
+        };
+        let taken = &bound.back;
+        let candidates = book.candidates(traits, |id| taken.contains_key(&id));
+        #[cfg(test)]
+        {
+            self.weighed += candidates.len();
+        }
+        let records = book.records();
         match_record(
-            self.saved
-                .records(kind)
-                .iter()
-                .map(|r| (r, taken.contains(&r.id))),
+            candidates.into_iter().map(|i| {
+                let r = &records[i];
+                (r, taken.contains_key(&r.id))
+            }),
             traits,
         )
     }
@@ -531,18 +616,15 @@ impl IdStore {
             return;
         }
         let records = self.saved.records(kind);
-        if let Some(number) = records
-            .iter()
-            .find(|r| r.id == id)
-            .and_then(|r| r.traits.get(QQ))
-        {
+        let before = records.get(id);
+        if let Some(number) = before.and_then(|r| r.traits.get(QQ)) {
             traits
                 .entry(QQ.to_string())
                 .or_insert_with(|| number.clone());
         }
-        match records.iter().position(|r| r.id == id) {
-            Some(i) if records[i].traits == traits => return,
-            Some(i) => records[i].traits = traits,
+        match before {
+            Some(r) if r.traits == traits => return,
+            Some(_) => records.set_traits(id, traits),
             None if records.len() < MAX_RECORDS => records.push(Record { id, traits }),
             None => return,
         }
@@ -767,15 +849,99 @@ mod tests {
     }
 
     #[test]
+    fn strangers_are_bounded_and_never_displace_contacts() {
+        let mut s = IdStore::open(None).unwrap();
+        s.rebind(&contacts([1, 2], 3, "bob"), true);
+        let (alice, bob) = (s.user_id(1).unwrap(), s.user_id(2).unwrap());
+        let records = s.saved.users.len();
+        let first = s.user(100, None);
+        let numbered = s.user(101, Some(4242));
+        assert_eq!(numbered, 4242);
+        for uin in 1_000..1_000 + MAX_STRANGERS as u64 {
+            s.user(uin, None);
+            // Contacts and one recently seen stranger are looked up all along.
+            assert_eq!(s.user(1, None), alice);
+            assert_eq!(s.user(101, None), numbered);
+        }
+        assert!(s.strangers.seen.len() <= MAX_STRANGERS);
+        assert_eq!(s.strangers.by_age.len(), s.strangers.seen.len());
+        assert!(s.users.forward.len() <= MAX_STRANGERS + 2);
+        assert_eq!(s.users.back.len(), s.users.forward.len());
+        assert_eq!(s.saved.users.len(), records, "strangers leave no records");
+        assert_eq!((s.user_id(1), s.user_id(2)), (Some(alice), Some(bob)));
+        assert_eq!((s.uin(alice), s.uin(bob)), (Some(1), Some(2)));
+        assert_eq!(
+            s.user_id(100),
+            None,
+            "the least recently seen stranger went"
+        );
+        assert_eq!(s.uin(first), None);
+        assert_eq!(s.user_id(101), Some(4242), "a recently seen one stayed");
+        // A friend bound later to a number a stranger had keeps it when the stranger goes.
+        s.user(102, Some(5151));
+        let mut c = contacts([1, 2], 3, "bob");
+        c.friends.insert(103, friend(103, "dan", 5));
+        c.friends.get_mut(&103).unwrap().qq = Some(5151);
+        s.rebind(&c, false);
+        assert_eq!(s.uin(5151), Some(103));
+        for uin in 50_000..50_000 + MAX_STRANGERS as u64 {
+            s.user(uin, None);
+        }
+        assert_eq!(s.user_id(102), None, "the stranger went");
+        assert_eq!(s.uin(5151), Some(103), "the friend stayed");
+        // A stranger who turns up in the lists is a contact from then on.
+        let carol = s.user(101, Some(4242));
+        let mut c = contacts([1, 2], 3, "bob");
+        c.friends.insert(101, friend(101, "carol", 4));
+        s.rebind(&c, false);
+        assert!(!s.strangers.seen.contains_key(&101));
+        assert_eq!(s.user_id(101), Some(carol));
+    }
+
+    #[test]
+    fn a_login_weighs_few_records_per_contact() {
+        const N: u64 = 20_000;
+        let book = |base: u64, renamed: u64| {
+            let mut c = Contacts::default();
+            for i in 0..N {
+                let nick = if i == renamed {
+                    "renamed".into()
+                } else {
+                    format!("f{i}")
+                };
+                c.friends
+                    .insert(base + i, friend(base + i, &nick, (i % 200) as i64));
+            }
+            c
+        };
+        let mut s = IdStore::open(None).unwrap();
+        assert!(s.rebind(&book(0, N), true).is_empty());
+        let ids: Vec<u64> = (0..N).map(|i| s.user_id(i).unwrap()).collect();
+        assert_eq!(s.weighed, 0, "no earlier record shares a name");
+        let u = s.rebind(&book(N, 7), true);
+        assert_eq!(u.len(), 1, "{u:?}");
+        assert_eq!(u[0].reason, "nick changed");
+        for i in 0..N {
+            assert_eq!(s.user_id(N + i), Some(ids[i as usize]));
+        }
+        // Each of the others weighs its one record with the same name (twice: the
+        // unambiguous pass, then the renamed one alone against its 100 avatar mates).
+        assert!(s.weighed <= 2 * N as usize + 200, "{}", s.weighed);
+    }
+
+    #[test]
     fn the_first_file_format_is_read() {
         let old = br#"{"next": 2, "users": {"nick:alice": 1000000000000, "qq:5": 5},
             "groups": {"name:g": 1000000000001}, "discussions": {}}"#;
         let saved = Saved::parse(old).unwrap();
         assert_eq!(saved.next, 2);
-        assert_eq!(saved.users, vec![rec(SURROGATE_BASE, &[("nick", "alice")])]);
         assert_eq!(
-            saved.groups,
-            vec![rec(SURROGATE_BASE + 1, &[("name", "g")])]
+            saved.users.records(),
+            [rec(SURROGATE_BASE, &[("nick", "alice")])]
+        );
+        assert_eq!(
+            saved.groups.records(),
+            [rec(SURROGATE_BASE + 1, &[("name", "g")])]
         );
         let mut s = IdStore::open(None).unwrap();
         s.saved = saved;

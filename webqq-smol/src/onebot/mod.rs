@@ -115,6 +115,7 @@ pub struct Core {
     rate_limit: smol::lock::Mutex<()>,
     /// `set_friend_add_request` calls waiting for the server's answer, by requester.
     friend_answers: Mutex<HashMap<u64, Sender<Result<(), String>>>>,
+    tls: dial::ClientTls,
 }
 
 impl std::fmt::Debug for Core {
@@ -139,6 +140,11 @@ impl Core {
     /// The configuration.
     pub fn config(&self) -> &GatewayConfig {
         &self.config
+    }
+
+    /// The TLS configuration of every connection to the bot.
+    fn tls(&self) -> &dial::ClientTls {
+        &self.tls
     }
 
     /// A new OneBot `message_id` (an int32 as the spec has it; wraps after 2³¹).
@@ -225,6 +231,7 @@ impl Gateway {
         let core = Arc::new(Core {
             session,
             self_id: AtomicU64::new(config.self_id),
+            tls: dial::ClientTls::new(config.tls.clone()),
             config,
             ids: Mutex::new(ids),
             contacts: Mutex::new(Contacts::default()),

@@ -112,7 +112,7 @@ pub async fn post(core: &Core, url: &str, event: &Value) -> Result<(u16, Vec<u8>
     let mut wire = BytesMut::new();
     encode_request(&req, &mut wire).map_err(|e| PostError::Url(e.to_string()))?;
     let exchange = async {
-        let mut tcp = dial(&uri, HTTP, core.config().tls.as_ref())
+        let mut tcp = dial(&uri, HTTP, core.tls())
             .await
             .map_err(PostError::Connect)?;
         tcp.write_all(&wire).await.map_err(PostError::Io)?;

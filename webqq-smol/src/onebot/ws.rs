@@ -211,7 +211,7 @@ async fn connect(
             HeaderValue::from_str(&format!("Bearer {t}"))?,
         );
     }
-    let stream = dial(&uri, WS, core.config().tls.as_ref()).await?;
+    let stream = dial(&uri, WS, core.tls()).await?;
     let (ws, _) = async_tungstenite::client_async_with_config(req, stream, Some(limits())).await?;
     Ok(ws)
 }
