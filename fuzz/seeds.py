@@ -194,7 +194,7 @@ for m, name, body in MODELS:
 TAGS = ["LoginPage", "Check", "Captcha", "Login", "CheckSig", "QrShow", "QrLogin", "GetVfwebqq",
         "Login2", "Relink", "Friends", "Groups", "Discussions", "SelfInfo", "OnlineBuddies",
         "RecentList", "GroupMembers", "DiscussionMembers", "FriendUin2", "Poll", "Send",
-        "C2cSig", "Heartbeat", "Logout", "Pt4Auth"]
+        "C2cSig", "Heartbeat", "Logout", "Pt4Auth", "FriendRequest"]
 STATUS = {200: 0, 302: 4, 304: 6, 404: 7, 500: 8, 502: 9, 503: 10, 504: 11}
 COOKIE = {"ptwebqq": 1, "qrsig": 2, "uin": 4, "skey": 8, "p_skey": 16, "supertoken": 32}
 

@@ -81,6 +81,7 @@ fn tag_kind(tag: Tag) -> u8 {
         Tag::Heartbeat => 22,
         Tag::Logout => 23,
         Tag::Pt4Auth => 24,
+        Tag::FriendRequest { .. } => 25,
     }
 }
 
