@@ -646,4 +646,25 @@ impl Tally {
     pub fn add(&mut self, name: &'static str, n: u64) {
         *self.0.entry(name).or_default() += n;
     }
+
+    /// Counts the events of a run that the summary reports (messages, sends by outcome,
+    /// relinks, relogins, going offline, unknown poll types).
+    pub fn add_events(&mut self, events: &[(Duration, Event)]) {
+        for (_, e) in events {
+            let name = match e {
+                Event::Message(_) => "messages_received",
+                Event::MessagesLost { .. } => "messages_lost_events",
+                Event::Sent { .. } => "sends_sent",
+                Event::Uncertain { .. } => "sends_uncertain",
+                Event::Confirmed { .. } => "sends_confirmed",
+                Event::SendFailed { .. } => "sends_failed",
+                Event::Relinking { .. } => "relinks",
+                Event::Relogin { .. } => "relogins",
+                Event::Offline { .. } => "offline",
+                Event::Unknown { .. } => "unknown_poll_types",
+                _ => continue,
+            };
+            self.add(name, 1);
+        }
+    }
 }

@@ -222,21 +222,7 @@ pub fn run(scenario: &Scenario, trace: bool) -> Result<Report, String> {
         report.tally.add(k, *v);
     }
     report.tally.add("steps", sim.steps as u64);
-    for (_, e) in &sim.events {
-        let name = match e {
-            Event::Message(_) => "messages_received",
-            Event::MessagesLost { .. } => "messages_lost_events",
-            Event::Sent { .. } => "sends_sent",
-            Event::Uncertain { .. } => "sends_uncertain",
-            Event::Confirmed { .. } => "sends_confirmed",
-            Event::SendFailed { .. } => "sends_failed",
-            Event::Relinking { .. } => "relinks",
-            Event::Relogin { .. } => "relogins",
-            Event::Offline { .. } => "offline",
-            _ => continue,
-        };
-        report.tally.add(name, 1);
-    }
+    report.tally.add_events(&sim.events);
     match result {
         Ok(received) => {
             received.add_to(&mut report.tally);
